@@ -1,0 +1,108 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestCommands(t *testing.T) {
+	tests := []struct {
+		args     []string
+		code     int
+		want     string
+		inStderr bool
+	}{
+		{nil, 0, "Commands:", false},
+		{[]string{"version"}, 0, "netops dev", false},
+		{[]string{"up", "--help"}, 0, "-nats-listen", false},
+		{[]string{"run", "--help"}, 0, "NETOPS_TARGET", false},
+		{[]string{"run"}, 1, "--target is required", true},
+		{[]string{"run", "--target=nope"}, 1, `unknown target "nope"`, true},
+		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`, true},
+		{[]string{"up", "--workers=0"}, 1, "workers: 0", true},
+	}
+	for _, tc := range tests {
+		var out, errOut bytes.Buffer
+		code := run(context.Background(), tc.args, &out, &errOut)
+		got := out.String()
+		if tc.inStderr {
+			got = errOut.String()
+		}
+		if code != tc.code || !strings.Contains(got, tc.want) {
+			t.Errorf("netops %v = %d, %q; want %d containing %q", tc.args, code, got, tc.code, tc.want)
+		}
+	}
+}
+
+func TestUp(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("NETOPS_LOG_LEVEL", "error")
+	ctx, cancel := context.WithCancel(context.Background())
+	var out syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"up", "--port=0", "--nats-listen=127.0.0.1:0", "--dir=" + dir}, &out, io.Discard)
+	}()
+	re := regexp.MustCompile(`http://localhost:(\d+)`)
+	var base string
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if m := re.FindStringSubmatch(out.String()); m != nil {
+			base = "http://127.0.0.1:" + m[1]
+			break
+		}
+	}
+	if base == "" {
+		t.Fatalf("netops up never reported its address: %q", out.String())
+	}
+	for _, path := range []string{"/healthz", "/readyz", "/_/health", "/_/ready", "/metrics"} {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("GET %s = %d", path, resp.StatusCode)
+		}
+	}
+	for _, want := range []string{"nats:      nats://127.0.0.1:", "store:     file://" + dir + "/data"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("banner lacks %q:\n%s", want, out.String())
+		}
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("netops up exited %d", code)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("netops up did not stop")
+	}
+	if !strings.Contains(out.String(), "netops stopped") {
+		t.Error("no clean-stop message")
+	}
+}

@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/netopsfn/netops/internal/blob"
+	"github.com/netopsfn/netops/internal/bus"
+	"github.com/netopsfn/netops/internal/config"
+	"github.com/netopsfn/netops/internal/function"
+)
+
+// upConfig is the configuration of `netops up`, on top of the runtime's.
+type upConfig struct {
+	Dir        string `flag:"dir" env:"DIR" default:".netops" help:"local state: embedded NATS storage (<dir>/nats) and the default store (<dir>/data)"`
+	NATSListen string `flag:"nats-listen" env:"NATS_LISTEN" default:"127.0.0.1:4222" help:"address of the embedded NATS server (port 0 picks a free one); unused with --nats"`
+}
+
+func cmdUp(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := newFlagSet("up", "Runs the whole system in one process: an embedded NATS server with JetStream (unless --nats is\ngiven), the object store (./.netops/data unless --store is given), every function, and one HTTP\nport with /healthz, /readyz, /metrics, each function's CloudEvents endpoint under /fn/<name>/,\nand the functions' own APIs. Function settings come from their NETOPS_* variables (see\n'netops run --target=<name> --help').", stdout)
+	var uc upConfig
+	var rc function.Config
+	if err := config.Bind(fs, &uc); err != nil {
+		return err
+	}
+	if err := config.Bind(fs, &rc); err != nil {
+		return err
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	natsGiven, storeGiven := false, false
+	fs.Visit(func(f *flag.Flag) {
+		natsGiven = natsGiven || f.Name == "nats"
+		storeGiven = storeGiven || f.Name == "store"
+	})
+	_, natsEnv := os.LookupEnv(config.EnvName("NATS_URL"))
+	_, storeEnv := os.LookupEnv(config.EnvName("STORE"))
+	if err := config.Load(fs, &uc); err != nil {
+		return err
+	}
+	if err := config.Load(fs, &rc); err != nil {
+		return err
+	}
+	log := newLogger(os.Stderr)
+	slog.SetDefault(log)
+
+	if !natsGiven && !natsEnv {
+		host, portStr, err := net.SplitHostPort(uc.NATSListen)
+		if err != nil {
+			return fmt.Errorf("nats-listen: %w", err)
+		}
+		port, err := strconv.Atoi(portStr)
+		if err != nil {
+			return fmt.Errorf("nats-listen: port %q: %w", portStr, err)
+		}
+		if port == 0 {
+			port = -1
+		}
+		srv, err := bus.StartEmbedded(filepath.Join(uc.Dir, "nats"), host, port)
+		if err != nil {
+			return err
+		}
+		defer srv.Shutdown()
+		rc.NATS = srv.URL()
+	}
+	if !storeGiven && !storeEnv {
+		rc.Store = "file://" + filepath.Join(uc.Dir, "data")
+	}
+	b, err := bus.Connect(ctx, rc.NATS, bus.Options{Name: "netops-up"})
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	store, err := blob.Open(ctx, rc.Store)
+	if err != nil {
+		return err
+	}
+	rt := &function.Runtime{Config: rc, Bus: b, Store: store, Log: log, Metrics: function.NewMetrics()}
+
+	mux := http.NewServeMux()
+	rt.MountHealth(mux)
+	var fns []*function.Function
+	for _, t := range targets() {
+		tfs := flag.NewFlagSet(t.name, flag.ContinueOnError)
+		load, build, err := t.bind(tfs)
+		if err != nil {
+			return err
+		}
+		if err := load(tfs); err != nil {
+			return err
+		}
+		fn, err := build(rt.Deps(t.name))
+		if err != nil {
+			return fmt.Errorf("%s: %w", t.name, err)
+		}
+		mux.Handle("POST /fn/"+fn.Name+"/{$}", rt.EventHandler(fn))
+		if fn.Routes != nil {
+			fn.Routes(mux)
+		}
+		fns = append(fns, fn)
+	}
+
+	ln, err := net.Listen("tcp", ":"+strconv.Itoa(rc.Port))
+	if err != nil {
+		return err
+	}
+	names := make([]string, len(fns))
+	for i, fn := range fns {
+		names[i] = fn.Name
+	}
+	fmt.Fprintf(stdout, "netops %s is up\n  http:      http://localhost:%d  (/healthz /readyz /metrics, CloudEvents at /fn/<name>/)\n  nats:      %s\n  store:     %s\n  functions: %v\nCtrl-C stops it cleanly.\n",
+		version, ln.Addr().(*net.TCPAddr).Port, rc.NATS, store.String(), names)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return rt.Run(gctx, fns...) })
+	g.Go(func() error { return function.Serve(gctx, ln, mux) })
+	err = g.Wait()
+	fmt.Fprintln(stdout, "netops stopped")
+	return err
+}

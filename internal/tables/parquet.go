@@ -1,0 +1,199 @@
+package tables
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/netopsfn/netops/internal/blob"
+	"github.com/netopsfn/netops/internal/fault"
+)
+
+// writerOptions are the options every table is written with: zstd pages, and row groups small
+// enough that readers can stream a large object.
+func writerOptions() []parquet.WriterOption {
+	return []parquet.WriterOption{
+		parquet.Compression(&parquet.Zstd),
+		parquet.PageBufferSize(1 << 20),
+	}
+}
+
+// Encode returns rows as a Parquet file.
+func Encode[T any](rows []T) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := Write(&buf, rows); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// Write writes rows to w as one Parquet file.
+func Write[T any](w io.Writer, rows []T) error {
+	pw := parquet.NewGenericWriter[T](w, writerOptions()...)
+	if _, err := pw.Write(rows); err != nil {
+		return fmt.Errorf("write parquet: %w", err)
+	}
+	if err := pw.Close(); err != nil {
+		return fmt.Errorf("write parquet: %w", err)
+	}
+	return nil
+}
+
+// Writer streams rows of type T into a Parquet file, flushing a row group every N rows, for
+// outputs too large to hold in memory.
+type Writer[T any] struct {
+	w *parquet.GenericWriter[T]
+}
+
+// NewWriter starts a Parquet file on w.
+func NewWriter[T any](w io.Writer) *Writer[T] {
+	opts := append(writerOptions(), parquet.MaxRowsPerRowGroup(1<<20))
+	return &Writer[T]{w: parquet.NewGenericWriter[T](w, opts...)}
+}
+
+// Write appends rows.
+func (w *Writer[T]) Write(rows []T) error {
+	if _, err := w.w.Write(rows); err != nil {
+		return fmt.Errorf("write parquet: %w", err)
+	}
+	return nil
+}
+
+// Close writes the footer.
+func (w *Writer[T]) Close() error { return w.w.Close() }
+
+// Reader streams rows of type T out of a Parquet file.
+type Reader[T any] struct {
+	r    *parquet.GenericReader[T]
+	rows int64
+}
+
+// NewReader opens a Parquet file of the given size and checks that it has every column T needs,
+// with the same physical and logical type. Errors here mean the data is bad: they are permanent.
+func NewReader[T any](r io.ReaderAt, size int64) (rd *Reader[T], err error) {
+	defer func() {
+		// parquet-go panics on some malformed inputs; a bad file must never crash a function.
+		if p := recover(); p != nil {
+			rd, err = nil, fault.Permanent(fmt.Errorf("corrupt parquet: %v", p))
+		}
+	}()
+	f, err := parquet.OpenFile(r, size)
+	if err != nil {
+		return nil, fault.Permanent(fmt.Errorf("corrupt parquet: %w", err))
+	}
+	want := parquet.SchemaOf(new(T))
+	if err := checkSchema(want, f.Schema()); err != nil {
+		return nil, fault.Permanent(err)
+	}
+	return &Reader[T]{r: parquet.NewGenericReader[T](f), rows: f.NumRows()}, nil
+}
+
+func checkSchema(want, got *parquet.Schema) error {
+	for _, col := range want.Fields() {
+		g, ok := fieldByName(got, col.Name())
+		if !ok {
+			return fmt.Errorf("schema mismatch: missing column %q", col.Name())
+		}
+		if !col.Leaf() || !g.Leaf() {
+			continue
+		}
+		wt, gt := col.Type(), g.Type()
+		if wt.Kind() != gt.Kind() {
+			return fmt.Errorf("schema mismatch: column %q is %s, want %s", col.Name(), gt, wt)
+		}
+		if wl, gl := wt.LogicalType(), gt.LogicalType(); (wl == nil) != (gl == nil) || (wl != nil && wl.String() != gl.String()) {
+			return fmt.Errorf("schema mismatch: column %q is %s, want %s", col.Name(), gt, wt)
+		}
+	}
+	return nil
+}
+
+func fieldByName(s *parquet.Schema, name string) (parquet.Field, bool) {
+	for _, f := range s.Fields() {
+		if f.Name() == name {
+			return f, true
+		}
+	}
+	return nil, false
+}
+
+// NumRows is the number of rows in the file.
+func (r *Reader[T]) NumRows() int64 { return r.rows }
+
+// Read fills rows and returns how many it read; io.EOF at the end.
+func (r *Reader[T]) Read(rows []T) (n int, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			n, err = 0, fault.Permanent(fmt.Errorf("corrupt parquet: %v", p))
+		}
+	}()
+	n, err = r.r.Read(rows)
+	if err != nil && !errors.Is(err, io.EOF) {
+		err = fault.Permanent(fmt.Errorf("corrupt parquet: %w", err))
+	}
+	return n, err
+}
+
+// Close releases the reader.
+func (r *Reader[T]) Close() error { return r.r.Close() }
+
+// Decode reads every row of a Parquet file held in memory.
+func Decode[T any](data []byte) ([]T, error) {
+	return ReadAll[T](bytes.NewReader(data), int64(len(data)))
+}
+
+// ReadAll reads every row of a Parquet file.
+func ReadAll[T any](r io.ReaderAt, size int64) ([]T, error) {
+	rd, err := NewReader[T](r, size)
+	if err != nil {
+		return nil, err
+	}
+	defer rd.Close()
+	rows := make([]T, rd.NumRows())
+	n := 0
+	for n < len(rows) {
+		k, err := rd.Read(rows[n:])
+		n += k
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if n != len(rows) {
+		return nil, fault.Permanent(fmt.Errorf("corrupt parquet: read %d of %d rows", n, len(rows)))
+	}
+	return rows, nil
+}
+
+// Put writes rows as a Parquet object under key. The write is atomic (see blob.Store).
+func Put[T any](ctx context.Context, s blob.Store, key string, rows []T) error {
+	data, err := Encode(rows)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", key, err)
+	}
+	return blob.PutBytes(ctx, s, key, data)
+}
+
+// Get reads every row of the Parquet object under key. A missing object is a retryable error (it
+// may not be visible yet); a corrupt or mismatched one is permanent; both name the key.
+func Get[T any](ctx context.Context, s blob.Store, key string) ([]T, error) {
+	o, err := s.Open(ctx, key)
+	if errors.Is(err, blob.ErrInvalidKey) {
+		return nil, fault.Permanent(fmt.Errorf("read %s: %w", key, err))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", key, err)
+	}
+	defer o.Close()
+	rows, err := ReadAll[T](o, o.Size())
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", key, err)
+	}
+	return rows, nil
+}
