@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -87,6 +88,18 @@ func TestUp(t *testing.T) {
 		if resp.StatusCode != 200 {
 			t.Errorf("GET %s = %d", path, resp.StatusCode)
 		}
+	}
+	resp, err := http.Post(base+"/generate", "application/json", strings.NewReader(`{"ticks": 3}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"rows":300`) {
+		t.Fatalf("POST /generate = %d %s", resp.StatusCode, body)
+	}
+	if m, _ := filepath.Glob(filepath.Join(dir, "data", "telemetry", "date=*", "hour=*", "*.parquet")); len(m) == 0 {
+		t.Fatal("no telemetry object in the store after /generate")
 	}
 	for _, want := range []string{"nats:      nats://127.0.0.1:", "store:     file://" + dir + "/data"} {
 		if !strings.Contains(out.String(), want) {

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/netopsfn/netops/functions/generator"
 	"github.com/netopsfn/netops/internal/config"
 	"github.com/netopsfn/netops/internal/function"
 )
@@ -37,7 +38,9 @@ func register[C any](name, summary string, build func(C, function.Deps) (*functi
 
 // targets lists every function in the order `netops up` starts them.
 func targets() []target {
-	return []target{}
+	return []target{
+		register("generator", "simulates the device fleet: telemetry.batch and labels.batch", generator.New),
+	}
 }
 
 func findTarget(name string) (target, error) {

@@ -22,8 +22,9 @@ import (
 
 // upConfig is the configuration of `netops up`, on top of the runtime's.
 type upConfig struct {
-	Dir        string `flag:"dir" env:"DIR" default:".netops" help:"local state: embedded NATS storage (<dir>/nats) and the default store (<dir>/data)"`
-	NATSListen string `flag:"nats-listen" env:"NATS_LISTEN" default:"127.0.0.1:4222" help:"address of the embedded NATS server (port 0 picks a free one); unused with --nats"`
+	Dir        string  `flag:"dir" env:"DIR" default:".netops" help:"local state: embedded NATS storage (<dir>/nats) and the default store (<dir>/data)"`
+	NATSListen string  `flag:"nats-listen" env:"NATS_LISTEN" default:"127.0.0.1:4222" help:"address of the embedded NATS server (port 0 picks a free one); unused with --nats"`
+	Speed      float64 `flag:"speed" env:"SPEED" default:"2" help:"generator clock: simulated ticks per wall-clock second (2 = ten times real time at 5s ticks; 0 stops the clock); NETOPS_TICKS_PER_SECOND wins if set"`
 }
 
 func cmdUp(ctx context.Context, args []string, stdout io.Writer) error {
@@ -96,6 +97,11 @@ func cmdUp(ctx context.Context, args []string, stdout io.Writer) error {
 		load, build, err := t.bind(tfs)
 		if err != nil {
 			return err
+		}
+		if f := tfs.Lookup("ticks-per-second"); f != nil && os.Getenv(config.EnvName("TICKS_PER_SECOND")) == "" {
+			if err := tfs.Set(f.Name, strconv.FormatFloat(uc.Speed, 'g', -1, 64)); err != nil {
+				return fmt.Errorf("speed: %w", err)
+			}
 		}
 		if err := load(tfs); err != nil {
 			return err

@@ -37,6 +37,9 @@ type Function struct {
 	Consumes []string
 	// Handle is called for each consumed event. Nil for functions driven only by HTTP or Run.
 	Handle Handler
+	// Serial makes the function handle one event at a time across all its replicas, in stream
+	// order, for handlers whose state must advance in order (e.g. per-device windows).
+	Serial bool
 	// Routes registers the function's own HTTP API on mux (optional).
 	Routes func(mux *http.ServeMux)
 	// Run is background work that lasts as long as the function, e.g. a clock (optional). It

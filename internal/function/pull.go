@@ -34,6 +34,10 @@ func (rt *Runtime) Consume(ctx context.Context, fn *Function) error {
 	for i, t := range fn.Consumes {
 		subjects[i] = events.Subject(t)
 	}
+	workers, pending := rt.Workers, 4*rt.Workers
+	if fn.Serial {
+		workers, pending = 1, 1
+	}
 	cons, err := rt.Bus.JS.CreateOrUpdateConsumer(ctx, bus.StreamName, jetstream.ConsumerConfig{
 		Durable:        fn.Name,
 		Description:    "netops function " + fn.Name,
@@ -43,12 +47,12 @@ func (rt *Runtime) Consume(ctx context.Context, fn *Function) error {
 		// The runtime counts deliveries itself and dead-letters at MaxDeliver; the server must
 		// never stop redelivering on its own, or an event would be lost silently.
 		MaxDeliver:    -1,
-		MaxAckPending: 4 * rt.Workers,
+		MaxAckPending: pending,
 	})
 	if err != nil {
 		return fmt.Errorf("consumer %s: %w", fn.Name, err)
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(2*rt.Workers), jetstream.PullExpiry(5*time.Second))
+	it, err := cons.Messages(jetstream.PullMaxMessages(2*workers), jetstream.PullExpiry(5*time.Second))
 	if err != nil {
 		return fmt.Errorf("consumer %s: %w", fn.Name, err)
 	}
@@ -62,7 +66,7 @@ func (rt *Runtime) Consume(ctx context.Context, fn *Function) error {
 	defer stop()
 
 	var wg sync.WaitGroup
-	for range rt.Workers {
+	for range workers {
 		wg.Go(func() {
 			for {
 				msg, err := it.Next()

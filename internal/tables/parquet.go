@@ -8,16 +8,21 @@ import (
 	"io"
 
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/compress/zstd"
 
 	"github.com/netopsfn/netops/internal/blob"
 	"github.com/netopsfn/netops/internal/fault"
 )
 
-// writerOptions are the options every table is written with: zstd pages, and row groups small
-// enough that readers can stream a large object.
+// codec is zstd at its fastest level: telemetry compresses well even so, and the default level
+// made compression the bottleneck of a backfill.
+var codec = &zstd.Codec{Level: zstd.SpeedFastest}
+
+// writerOptions are the options every table is written with: zstd pages, and pages small enough
+// that readers can stream a large object.
 func writerOptions() []parquet.WriterOption {
 	return []parquet.WriterOption{
-		parquet.Compression(&parquet.Zstd),
+		parquet.Compression(codec),
 		parquet.PageBufferSize(1 << 20),
 	}
 }
