@@ -30,6 +30,7 @@ func commands() []command {
 	return []command{
 		{"up", "run the whole system on this machine: embedded NATS, local store, every function, one port", cmdUp},
 		{"run", "run one function (--target=<name>), as OpenFaaS and Knative deploy it", cmdRun},
+		{"features", "build an offline training set from the telemetry history (features + as-of labels)", cmdFeatures},
 		{"generate", "write simulated fleet history to the store at full speed (backfill)", cmdGenerate},
 		{"version", "print the version", cmdVersion},
 	}

@@ -134,7 +134,13 @@ func (s *S3) Put(ctx context.Context, key string, r io.Reader, size int64) error
 	if err != nil {
 		return err
 	}
-	_, err = s.client.PutObject(ctx, s.bucket, name, r, size, minio.PutObjectOptions{ContentType: contentType(key)})
+	opts := minio.PutObjectOptions{ContentType: contentType(key)}
+	if size < 0 {
+		// Unknown size: upload in 16 MiB parts instead of minio-go's default for 5 TiB objects,
+		// which would buffer half a gigabyte.
+		opts.PartSize = 16 << 20
+	}
+	_, err = s.client.PutObject(ctx, s.bucket, name, r, size, opts)
 	if err != nil {
 		return fmt.Errorf("put %s: %w", key, err)
 	}

@@ -48,7 +48,7 @@ func Write[T any](w io.Writer, rows []T) error {
 	return nil
 }
 
-// Writer streams rows of type T into a Parquet file, flushing a row group every N rows, for
+// Writer streams rows of type T into a Parquet file, flushing a row group every 128Ki rows, for
 // outputs too large to hold in memory.
 type Writer[T any] struct {
 	w *parquet.GenericWriter[T]
@@ -56,7 +56,7 @@ type Writer[T any] struct {
 
 // NewWriter starts a Parquet file on w.
 func NewWriter[T any](w io.Writer) *Writer[T] {
-	opts := append(writerOptions(), parquet.MaxRowsPerRowGroup(1<<20))
+	opts := append(writerOptions(), parquet.MaxRowsPerRowGroup(128<<10))
 	return &Writer[T]{w: parquet.NewGenericWriter[T](w, opts...)}
 }
 
