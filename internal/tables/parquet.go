@@ -151,14 +151,30 @@ func Decode[T any](data []byte) ([]T, error) {
 	return ReadAll[T](bytes.NewReader(data), int64(len(data)))
 }
 
-// ReadAll reads every row of a Parquet file.
-func ReadAll[T any](r io.ReaderAt, size int64) ([]T, error) {
-	rd, err := NewReader[T](r, size)
+// ReadAll reads every row of a Parquet file, column by column when T is a flat table (see
+// columnar.go) and by row reconstruction otherwise.
+func ReadAll[T any](r io.ReaderAt, size int64) (rows []T, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			rows, err = nil, fault.Permanent(fmt.Errorf("corrupt parquet: %v", p))
+		}
+	}()
+	f, err := parquet.OpenFile(r, size)
 	if err != nil {
-		return nil, err
+		return nil, fault.Permanent(fmt.Errorf("corrupt parquet: %w", err))
 	}
+	if err := checkSchema(parquet.SchemaOf(new(T)), f.Schema()); err != nil {
+		return nil, fault.Permanent(err)
+	}
+	if rows, ok, err := readColumnar[T](f); ok {
+		if err != nil {
+			return nil, fault.Permanent(fmt.Errorf("corrupt parquet: %w", err))
+		}
+		return rows, nil
+	}
+	rd := &Reader[T]{r: parquet.NewGenericReader[T](f), rows: f.NumRows()}
 	defer rd.Close()
-	rows := make([]T, rd.NumRows())
+	rows = make([]T, rd.NumRows())
 	n := 0
 	for n < len(rows) {
 		k, err := rd.Read(rows[n:])

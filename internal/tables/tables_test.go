@@ -220,24 +220,11 @@ func BenchmarkRead(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	buf := make([]Wide, 64<<10)
 	b.ResetTimer()
 	for b.Loop() {
-		rd, err := NewReader[Wide](bytes.NewReader(data), int64(len(data)))
-		if err != nil {
-			b.Fatal(err)
-		}
-		n := 0
-		for {
-			k, err := rd.Read(buf)
-			n += k
-			if err != nil {
-				break
-			}
-		}
-		rd.Close()
-		if n != len(rows) {
-			b.Fatalf("read %d rows", n)
+		got, err := Decode[Wide](data)
+		if err != nil || len(got) != len(rows) {
+			b.Fatalf("read %d rows: %v", len(got), err)
 		}
 	}
 	b.ReportMetric(float64(len(rows))*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
