@@ -60,6 +60,13 @@ func NewWriter[T any](w io.Writer) *Writer[T] {
 	return &Writer[T]{w: parquet.NewGenericWriter[T](w, opts...)}
 }
 
+// NewFastWriter is NewWriter with Snappy instead of zstd: for wide, large outputs (training sets)
+// where compression speed matters more than size.
+func NewFastWriter[T any](w io.Writer) *Writer[T] {
+	opts := append(writerOptions(), parquet.MaxRowsPerRowGroup(128<<10), parquet.Compression(&parquet.Snappy))
+	return &Writer[T]{w: parquet.NewGenericWriter[T](w, opts...)}
+}
+
 // Write appends rows.
 func (w *Writer[T]) Write(rows []T) error {
 	if _, err := w.w.Write(rows); err != nil {

@@ -112,7 +112,7 @@ func write(w io.Writer, rows iter.Seq2[features.TrainingRow, error], n *int64) e
 	}
 	done := make(chan error, 1)
 	go func() {
-		pw := tables.NewWriter[features.TrainingRow](w)
+		pw := tables.NewFastWriter[features.TrainingRow](w)
 		var err error
 		for c := range chunks {
 			if err == nil {
