@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/netopsfn/netops/functions/generator"
+	"github.com/netopsfn/netops/functions/modelserver"
 	"github.com/netopsfn/netops/internal/config"
 	"github.com/netopsfn/netops/internal/function"
 )
@@ -40,6 +41,7 @@ func register[C any](name, summary string, build func(C, function.Deps) (*functi
 func targets() []target {
 	return []target{
 		register("generator", "simulates the device fleet: telemetry.batch and labels.batch", generator.New),
+		register("model-server", "inference: pattern search and discords over the telemetry (more to come)", modelserver.New),
 	}
 }
 

@@ -1,0 +1,287 @@
+// Package modelserver is the model-server function. So far it serves time-series pattern search
+// and discords over the device telemetry in the store (the Cloudera lab's two matrix-profile
+// models): POST /patterns/search, POST /patterns/discords, and the Open Inference Protocol model
+// pattern-search at /v2/models/pattern-search.
+package modelserver
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/netopsfn/netops/internal/blob"
+	"github.com/netopsfn/netops/internal/function"
+	"github.com/netopsfn/netops/internal/httpjson"
+	"github.com/netopsfn/netops/internal/matrixprofile"
+)
+
+// Config is the model server's configuration.
+type Config struct {
+	TelemetryPrefix string `flag:"telemetry-prefix" env:"TELEMETRY_PREFIX" default:"telemetry/" help:"key prefix of the telemetry the pattern routes search"`
+	MaxPoints       int    `flag:"max-points" env:"MAX_POINTS" default:"1000000" help:"longest series a pattern request may load"`
+}
+
+// Validate checks the configuration.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.TelemetryPrefix == "" {
+		errs = append(errs, errors.New("telemetry-prefix: required"))
+	}
+	if c.MaxPoints < 10 {
+		errs = append(errs, fmt.Errorf("max-points: %d, want >= 10", c.MaxPoints))
+	}
+	return errors.Join(errs...)
+}
+
+type server struct {
+	cfg   Config
+	store blob.Store
+}
+
+// New builds the model-server function.
+func New(cfg Config, d function.Deps) (*function.Function, error) {
+	s := &server{cfg: cfg, store: d.Store}
+	return &function.Function{Name: "model-server", Routes: s.routes}, nil
+}
+
+func (s *server) routes(mux *http.ServeMux) {
+	mux.HandleFunc("POST /patterns/search", s.serveSearch)
+	mux.HandleFunc("POST /patterns/discords", s.serveDiscords)
+	mux.HandleFunc("GET /v2/models/pattern-search", s.servePatternModel)
+	mux.HandleFunc("GET /v2/models/pattern-search/ready", s.servePatternModel)
+	mux.HandleFunc("POST /v2/models/pattern-search/infer", s.servePatternInfer)
+}
+
+const maxBody = 4 << 20
+
+// SearchRequest is the body of POST /patterns/search.
+type SearchRequest struct {
+	Device  string     `json:"device"`
+	Metric  string     `json:"metric"`
+	Pattern []float64  `json:"pattern"`
+	K       int        `json:"k"`
+	From    *time.Time `json:"from,omitempty"`
+	To      *time.Time `json:"to,omitempty"`
+}
+
+// DiscordsRequest is the body of POST /patterns/discords.
+type DiscordsRequest struct {
+	Device string     `json:"device"`
+	Metric string     `json:"metric"`
+	Window int        `json:"window"`
+	K      int        `json:"k"`
+	From   *time.Time `json:"from,omitempty"`
+	To     *time.Time `json:"to,omitempty"`
+}
+
+// PatternResult is the answer of both pattern routes.
+type PatternResult struct {
+	Device  string    `json:"device"`
+	Metric  string    `json:"metric"`
+	M       int       `json:"m"`
+	Points  int       `json:"points"`
+	From    time.Time `json:"from"`
+	To      time.Time `json:"to"`
+	Matches []Match   `json:"matches"`
+}
+
+func deref(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return *t
+}
+
+// load reads the series a request names, checking device and size.
+func (s *server) load(ctx context.Context, device, metric string, from, to *time.Time) (Series, error) {
+	if device == "" {
+		return Series{}, errors.New("device: required")
+	}
+	if _, err := metricIndex(metric); err != nil {
+		return Series{}, fmt.Errorf("metric: %w", err)
+	}
+	ser, err := LoadSeries(ctx, s.store, s.cfg.TelemetryPrefix, device, metric, deref(from), deref(to))
+	if err != nil {
+		return Series{}, err
+	}
+	if len(ser.Values) > s.cfg.MaxPoints {
+		return Series{}, fmt.Errorf("range holds %d points, more than max-points %d: narrow from/to", len(ser.Values), s.cfg.MaxPoints)
+	}
+	return ser, nil
+}
+
+func (s *server) serveSearch(w http.ResponseWriter, r *http.Request) {
+	req := SearchRequest{K: 5}
+	if status, err := httpjson.Decode(r, maxBody, true, &req); err != nil {
+		httpjson.Error(w, status, "%v", err)
+		return
+	}
+	res, err := s.search(r.Context(), req)
+	if err != nil {
+		httpjson.Error(w, statusOf(err), "%v", err)
+		return
+	}
+	httpjson.Write(w, http.StatusOK, res)
+}
+
+func (s *server) search(ctx context.Context, req SearchRequest) (PatternResult, error) {
+	if len(req.Pattern) == 0 {
+		return PatternResult{}, errors.New("pattern: required, a list of numbers")
+	}
+	if err := checkK(req.K); err != nil {
+		return PatternResult{}, err
+	}
+	ser, err := s.load(ctx, req.Device, req.Metric, req.From, req.To)
+	if err != nil {
+		return PatternResult{}, err
+	}
+	matches, err := Search(ser, req.Pattern, req.K)
+	if err != nil {
+		return PatternResult{}, err
+	}
+	return result(req.Device, req.Metric, len(req.Pattern), ser, matches), nil
+}
+
+func result(device, metric string, m int, ser Series, matches []Match) PatternResult {
+	return PatternResult{Device: device, Metric: metric, M: m, Points: len(ser.Values),
+		From: ser.Times[0], To: ser.Times[len(ser.Times)-1], Matches: matches}
+}
+
+func (s *server) serveDiscords(w http.ResponseWriter, r *http.Request) {
+	req := DiscordsRequest{K: 3}
+	if status, err := httpjson.Decode(r, maxBody, true, &req); err != nil {
+		httpjson.Error(w, status, "%v", err)
+		return
+	}
+	if err := checkK(req.K); err != nil {
+		httpjson.Error(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	ser, err := s.load(r.Context(), req.Device, req.Metric, req.From, req.To)
+	if err != nil {
+		httpjson.Error(w, statusOf(err), "%v", err)
+		return
+	}
+	matches, err := Discords(ser, req.Window, req.K)
+	if err != nil {
+		httpjson.Error(w, statusOf(err), "window: %v", err)
+		return
+	}
+	httpjson.Write(w, http.StatusOK, result(req.Device, req.Metric, req.Window, ser, matches))
+}
+
+// statusOf maps an error to its HTTP status: 404 for a device without data, 503 when the store
+// fails, 400 for everything the request got wrong.
+func statusOf(err error) int {
+	var in *matrixprofile.InputError
+	switch {
+	case errors.Is(err, errNoData):
+		return http.StatusNotFound
+	case errors.As(err, &in):
+		return http.StatusBadRequest
+	case errors.Is(err, blob.ErrNotFound), errors.Is(err, context.DeadlineExceeded):
+		return http.StatusServiceUnavailable
+	}
+	var se interface{ Timeout() bool }
+	if errors.As(err, &se) {
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusBadRequest
+}
+
+// tensor is an Open Inference Protocol input or output.
+type tensor struct {
+	Name     string          `json:"name"`
+	Shape    []int           `json:"shape"`
+	Datatype string          `json:"datatype"`
+	Data     json.RawMessage `json:"data,omitempty"`
+}
+
+type inferRequest struct {
+	ID         string         `json:"id,omitempty"`
+	Inputs     []tensor       `json:"inputs"`
+	Parameters map[string]any `json:"parameters,omitempty"`
+	Outputs    []any          `json:"outputs,omitempty"`
+}
+
+func (s *server) servePatternModel(w http.ResponseWriter, r *http.Request) {
+	httpjson.Write(w, http.StatusOK, map[string]any{
+		"name": "pattern-search", "versions": []string{"1"}, "platform": "netops-matrixprofile", "ready": true,
+		"inputs": []map[string]any{
+			{"name": "pattern", "datatype": "FP64", "shape": []int{-1}},
+			{"name": "device", "datatype": "BYTES", "shape": []int{1}},
+			{"name": "metric", "datatype": "BYTES", "shape": []int{1}},
+			{"name": "k", "datatype": "INT32", "shape": []int{1}},
+		},
+		"outputs": []map[string]any{
+			{"name": "index", "datatype": "INT64", "shape": []int{-1}},
+			{"name": "distance", "datatype": "FP64", "shape": []int{-1}},
+			{"name": "start", "datatype": "BYTES", "shape": []int{-1}},
+		},
+	})
+}
+
+// servePatternInfer is the OIP form of /patterns/search: inputs pattern (FP64), device and metric
+// (BYTES), optional k (INT32); outputs index, distance and start, one element per match.
+func (s *server) servePatternInfer(w http.ResponseWriter, r *http.Request) {
+	var req inferRequest
+	if status, err := httpjson.Decode(r, maxBody, true, &req); err != nil {
+		httpjson.Error(w, status, "%v", err)
+		return
+	}
+	sr := SearchRequest{K: 5}
+	for _, in := range req.Inputs {
+		var err error
+		switch in.Name {
+		case "pattern":
+			err = json.Unmarshal(in.Data, &sr.Pattern)
+		case "device":
+			err = unmarshalOne(in.Data, &sr.Device)
+		case "metric":
+			err = unmarshalOne(in.Data, &sr.Metric)
+		case "k":
+			err = unmarshalOne(in.Data, &sr.K)
+		default:
+			err = errors.New("unknown input (want pattern, device, metric, k)")
+		}
+		if err != nil {
+			httpjson.Error(w, http.StatusBadRequest, "input %q: %v", in.Name, err)
+			return
+		}
+	}
+	res, err := s.search(r.Context(), sr)
+	if err != nil {
+		httpjson.Error(w, statusOf(err), "%v", err)
+		return
+	}
+	n := len(res.Matches)
+	idx, dist, start := make([]int, n), make([]float64, n), make([]string, n)
+	for i, m := range res.Matches {
+		idx[i], dist[i], start[i] = m.Index, m.Distance, m.Start.Format(time.RFC3339)
+	}
+	enc := func(v any) json.RawMessage { b, _ := json.Marshal(v); return b }
+	httpjson.Write(w, http.StatusOK, map[string]any{
+		"model_name": "pattern-search", "model_version": "1", "id": req.ID,
+		"outputs": []tensor{
+			{Name: "index", Shape: []int{n}, Datatype: "INT64", Data: enc(idx)},
+			{Name: "distance", Shape: []int{n}, Datatype: "FP64", Data: enc(dist)},
+			{Name: "start", Shape: []int{n}, Datatype: "BYTES", Data: enc(start)},
+		},
+	})
+}
+
+// unmarshalOne reads a one-element tensor's data, given either as [x] or x.
+func unmarshalOne[T any](data json.RawMessage, v *T) error {
+	var one []T
+	if err := json.Unmarshal(data, &one); err == nil {
+		if len(one) != 1 {
+			return fmt.Errorf("want one element, got %d", len(one))
+		}
+		*v = one[0]
+		return nil
+	}
+	return json.Unmarshal(data, v)
+}
