@@ -35,6 +35,29 @@ func TestCLIWorkflow(t *testing.T) {
 		t.Fatalf("features: %s", out)
 	}
 
+	out = runOK("train", store, "--data=training/t.parquet", "--models=lr,gbt", "--budget=1", "--max-rows=5000", "--promote=champion")
+	if !strings.Contains(out, "[6/6] register") || !strings.Contains(out, "registered netops v1") || !strings.Contains(out, "as champion") {
+		t.Fatalf("train: %s", out)
+	}
+	runOK("train", store, "--data=training/t.parquet", "--models=lr", "--budget=1")
+	out = runOK("models", "list", store)
+	if !strings.Contains(out, "netops  v1") || !strings.Contains(out, "[champion]") || !strings.Contains(out, "netops  v2") {
+		t.Fatalf("models list: %s", out)
+	}
+	out = runOK("models", "show", "netops", store)
+	if !strings.Contains(out, "netops v1") || !strings.Contains(out, "roc.svg") {
+		t.Fatalf("models show: %s", out)
+	}
+	runOK("models", "promote", "netops", "2", store)
+	out = runOK("models", "rollback", "netops", store)
+	if !strings.Contains(out, "rolled back → v1") {
+		t.Fatalf("models rollback: %s", out)
+	}
+	var mo, me bytes.Buffer
+	if code := run(context.Background(), []string{"models", "promote", "netops", "7", store}, &mo, &me); code != 1 || !strings.Contains(me.String(), "not found") {
+		t.Fatalf("promote to a missing version: %d %s", code, me.String())
+	}
+
 	files, _ := filepath.Glob(filepath.Join(dir, "telemetry", "*", "*", "*.parquet"))
 	if len(files) != 3 {
 		t.Fatalf("telemetry files: %v", files)

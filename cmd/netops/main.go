@@ -32,6 +32,8 @@ func commands() []command {
 		{"run", "run one function (--target=<name>), as OpenFaaS and Knative deploy it", cmdRun},
 		{"features", "build an offline training set from the telemetry history (features + as-of labels)", cmdFeatures},
 		{"generate", "write simulated fleet history to the store at full speed (backfill)", cmdGenerate},
+		{"train", "train, test and register a model from a training set", cmdTrain},
+		{"models", "list, show, promote or roll back registered models", cmdModels},
 		{"patterns", "search a device's telemetry: nearest subsequences (search) or anomalies (discords)", cmdPatterns},
 		{"version", "print the version", cmdVersion},
 	}

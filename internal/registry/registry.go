@@ -4,7 +4,7 @@
 //	models/<name>/v<N>/card.json    the model card: features, parameters, training data, test
 //	                                metrics, reference statistics for drift monitoring
 //	models/<name>/v<N>/<artifact>   plots and tables of the run that produced it
-//	models/<name>/aliases.json      {"champion": 3, "challenger": 4}
+//	models/<name>/aliases.json      {"aliases": {"champion": 3, "challenger": 4}, "history": [...]}
 //
 // A version exists once its card is written (the card goes last), so a crash mid-registration
 // leaves no half version behind: the next registration reuses the number. Registration for one
@@ -211,47 +211,99 @@ func (r *Registry) get(ctx context.Context, name string, version int, file strin
 
 func aliasesKey(name string) string { return "models/" + name + "/aliases.json" }
 
-// Aliases returns a model's aliases (alias → version); empty if none are set.
-func (r *Registry) Aliases(ctx context.Context, name string) (map[string]int, error) {
+// AliasChange is one entry of an alias's history.
+type AliasChange struct {
+	Alias    string    `json:"alias"`
+	Version  int       `json:"version"`  // 0: removed
+	Previous int       `json:"previous"` // 0: was unset
+	At       time.Time `json:"at"`
+	Reason   string    `json:"reason,omitempty"`
+}
+
+type aliasFile struct {
+	Aliases map[string]int `json:"aliases"`
+	History []AliasChange  `json:"history"`
+}
+
+func (r *Registry) aliasFile(ctx context.Context, name string) (aliasFile, error) {
+	af := aliasFile{Aliases: map[string]int{}}
 	if err := ValidName(name); err != nil {
-		return nil, err
+		return af, err
 	}
 	data, err := blob.GetBytes(ctx, r.store, aliasesKey(name))
 	if errors.Is(err, blob.ErrNotFound) {
-		return map[string]int{}, nil
+		return af, nil
 	}
 	if err != nil {
-		return nil, err
+		return af, err
 	}
-	out := map[string]int{}
-	if err := json.Unmarshal(data, &out); err != nil {
-		return nil, fmt.Errorf("aliases of %s: %w", name, err)
+	if err := json.Unmarshal(data, &af); err != nil {
+		return af, fmt.Errorf("aliases of %s: %w", name, err)
 	}
-	return out, nil
+	if af.Aliases == nil {
+		af.Aliases = map[string]int{}
+	}
+	return af, nil
 }
 
-// SetAlias points alias at version (which must exist); version 0 removes the alias.
-func (r *Registry) SetAlias(ctx context.Context, name, alias string, version int) error {
+// Aliases returns a model's aliases (alias → version); empty if none are set.
+func (r *Registry) Aliases(ctx context.Context, name string) (map[string]int, error) {
+	af, err := r.aliasFile(ctx, name)
+	return af.Aliases, err
+}
+
+// History returns every change of a model's aliases, oldest first.
+func (r *Registry) History(ctx context.Context, name string) ([]AliasChange, error) {
+	af, err := r.aliasFile(ctx, name)
+	return af.History, err
+}
+
+// SetAlias points alias at version (which must exist); version 0 removes the alias. The change
+// is appended to the alias history with the reason.
+func (r *Registry) SetAlias(ctx context.Context, name, alias string, version int, reason ...string) error {
 	if err := ValidName(alias); err != nil {
 		return fmt.Errorf("alias: %w", err)
 	}
-	aliases, err := r.Aliases(ctx, name)
+	af, err := r.aliasFile(ctx, name)
 	if err != nil {
 		return err
 	}
-	if version == 0 {
-		delete(aliases, alias)
-	} else {
+	if version != 0 {
 		if _, err := r.Card(ctx, name, version); err != nil {
 			return err
 		}
-		aliases[alias] = version
 	}
-	data, err := json.MarshalIndent(aliases, "", "  ")
+	prev := af.Aliases[alias]
+	if version == 0 {
+		delete(af.Aliases, alias)
+	} else {
+		af.Aliases[alias] = version
+	}
+	af.History = append(af.History, AliasChange{Alias: alias, Version: version, Previous: prev, At: time.Now().UTC(), Reason: strings.Join(reason, "; ")})
+	data, err := json.MarshalIndent(af, "", "  ")
 	if err != nil {
 		return err
 	}
 	return blob.PutBytes(ctx, r.store, aliasesKey(name), data)
+}
+
+// Rollback points alias back at the version it held before its latest change, and returns it.
+func (r *Registry) Rollback(ctx context.Context, name, alias string) (int, error) {
+	af, err := r.aliasFile(ctx, name)
+	if err != nil {
+		return 0, err
+	}
+	for i := len(af.History) - 1; i >= 0; i-- {
+		c := af.History[i]
+		if c.Alias != alias {
+			continue
+		}
+		if c.Previous == 0 {
+			return 0, fmt.Errorf("%w: alias %q of %s has no earlier version to roll back to", ErrNotFound, alias, name)
+		}
+		return c.Previous, r.SetAlias(ctx, name, alias, c.Previous, fmt.Sprintf("rollback from v%d", c.Version))
+	}
+	return 0, fmt.Errorf("%w: alias %q of model %s was never set", ErrNotFound, alias, name)
 }
 
 // Resolve returns the version an alias points at.

@@ -56,6 +56,22 @@ func TestRegistry(t *testing.T) {
 			if _, err := r.Resolve(ctx, "netops", "challenger"); !errors.Is(err, ErrNotFound) {
 				t.Fatalf("removed alias: %v", err)
 			}
+			if err := r.SetAlias(ctx, "netops", "champion", 2, "better f1"); err != nil {
+				t.Fatal(err)
+			}
+			if v, err := r.Rollback(ctx, "netops", "champion"); err != nil || v != 1 {
+				t.Fatalf("rollback = %d, %v", v, err)
+			}
+			if v, _ := r.Resolve(ctx, "netops", "champion"); v != 1 {
+				t.Fatalf("champion after rollback = %d", v)
+			}
+			h, _ := r.History(ctx, "netops")
+			if len(h) != 5 || h[3].Reason != "better f1" || h[4].Version != 1 || h[4].Previous != 2 || !strings.Contains(h[4].Reason, "rollback") {
+				t.Fatalf("history %+v", h)
+			}
+			if _, err := r.Rollback(ctx, "netops", "shadow"); !errors.Is(err, ErrNotFound) {
+				t.Fatalf("rollback of an unset alias: %v", err)
+			}
 			if m, _ := r.Models(ctx); len(m) != 1 || m[0] != "netops" {
 				t.Fatalf("models %v", m)
 			}
