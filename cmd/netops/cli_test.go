@@ -36,7 +36,7 @@ func TestCLIWorkflow(t *testing.T) {
 	}
 
 	out = runOK("train", store, "--data=training/t.parquet", "--models=lr,gbt", "--budget=1", "--max-rows=5000", "--promote=champion")
-	if !strings.Contains(out, "[6/6] register") || !strings.Contains(out, "registered netops v1") || !strings.Contains(out, "as champion") {
+	if !strings.Contains(out, "[7/7] register") || !strings.Contains(out, "registered netops v1") || !strings.Contains(out, "as champion") {
 		t.Fatalf("train: %s", out)
 	}
 	runOK("train", store, "--data=training/t.parquet", "--models=lr", "--budget=1")

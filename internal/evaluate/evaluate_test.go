@@ -152,6 +152,9 @@ func TestEvaluateEdgeCases(t *testing.T) {
 			if bytes.Contains(js, []byte("NaN")) || bytes.Contains(js, []byte("Inf")) {
 				t.Errorf("JSON holds NaN or Inf: %s", js)
 			}
+			if tt.rocAUC == nil && !bytes.Contains(js, []byte(`"roc_auc":null`)) {
+				t.Errorf("undefined ROC AUC is not null in JSON: %s", js)
+			}
 			checkPlots(t, r)
 		})
 	}

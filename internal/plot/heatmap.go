@@ -32,99 +32,135 @@ func Heatmap(title string, labels []string, m [][]float64, min, max float64) []b
 // HeatmapWith draws matrix m, m[i][j] in row i (from the top) and column j, as Heatmap does,
 // with the settings in opts. Ragged rows are padded with empty (grey) cells.
 func HeatmapWith(title string, m [][]float64, opts HeatmapOptions) []byte {
-	rows, cols := len(m), 0
-	for _, r := range m {
-		cols = max(cols, len(r))
+	lo, hi := colourRange(m, opts)
+	l := layoutHeatmap(title, m, opts)
+	c := newCanvas(l.width, l.height, title)
+	c.cells(l, m, lo, hi, opts.Sequential)
+	c.heatLabels(l, opts)
+	if l.rows == 0 || l.cols == 0 {
+		c.text(l.width/2, l.top+100, "no data", `class="no-data" text-anchor="middle" fill="#888888"`)
 	}
-	lo, hi := opts.Min, opts.Max
-	if !finite(lo) || !finite(hi) || lo >= hi {
-		lo, hi = math.Inf(1), math.Inf(-1)
-		for _, r := range m {
-			for _, v := range r {
-				if finite(v) {
-					lo, hi = math.Min(lo, v), math.Max(hi, v)
-				}
+	c.colourBar(l.barX, l.top, l.barH, lo, hi, opts.Sequential)
+	return c.bytes()
+}
+
+// colourRange returns the values at the ends of the colour scale: opts' range when usable,
+// otherwise the data's, widened when empty.
+func colourRange(m [][]float64, opts HeatmapOptions) (lo, hi float64) {
+	if finite(opts.Min) && finite(opts.Max) && opts.Min < opts.Max {
+		return opts.Min, opts.Max
+	}
+	lo, hi = math.Inf(1), math.Inf(-1)
+	for _, r := range m {
+		for _, v := range r {
+			if finite(v) {
+				lo, hi = math.Min(lo, v), math.Max(hi, v)
 			}
 		}
-		lo, hi = span(lo, hi)
 	}
+	return span(lo, hi)
+}
 
+// heatLayout is where the parts of a heatmap go, in pixels.
+type heatLayout struct {
+	rows, cols         int
+	rowNames, colNames []string
+	cell, labelSize    float64
+	left, top          float64 // top left corner of the grid
+	gridW, gridH       float64
+	bottom             float64 // below the grid: column labels and the x label
+	angle              string  // rotation of the column labels
+	barX, barH         float64 // the colour bar
+	width, height      float64
+}
+
+// layoutHeatmap sizes the cells to the matrix, about 720 pixels for a large one, and makes
+// room for the labels.
+func layoutHeatmap(title string, m [][]float64, opts HeatmapOptions) heatLayout {
+	l := heatLayout{rows: len(m), top: 44}
+	for _, r := range m {
+		l.cols = max(l.cols, len(r))
+	}
+	l.cell = math.Min(80, math.Max(12, 720/float64(max(l.rows, l.cols, 1))))
+	l.labelSize = math.Min(fontSize, l.cell*0.75)
+	l.rowNames, l.colNames = labelsFor(opts.RowLabels, l.rows, 40), labelsFor(opts.ColLabels, l.cols, 40)
+	rowW, colW := 0.0, 0.0
+	for _, s := range l.rowNames {
+		rowW = math.Max(rowW, textWidth(s)*l.labelSize/fontSize)
+	}
+	for _, s := range l.colNames {
+		colW = math.Max(colW, textWidth(s)*l.labelSize/fontSize)
+	}
+	l.left = rowW + 16
+	if opts.YLabel != "" {
+		l.left += 24
+	}
+	l.gridW, l.gridH = float64(l.cols)*l.cell, float64(l.rows)*l.cell
+	// Column labels are rotated by −45°, needing about 0.71 of their length below the grid,
+	// or, when cells are too narrow for slanted labels not to overlap, by −90°.
+	l.angle, l.bottom = "-45", colW*0.71+24
+	if l.cell < 30 {
+		l.angle, l.bottom = "-90", colW+24
+	}
+	if opts.XLabel != "" {
+		l.bottom += 24
+	}
+	l.barX = l.left + l.gridW + 24
+	l.barH = math.Min(300, math.Max(120, l.gridH))
+	l.width = math.Max(l.barX+80, textWidth(title)*titleSize/fontSize+40)
+	l.height = math.Max(l.top+l.gridH+l.bottom, l.top+l.barH+24)
+	return l
+}
+
+// cells draws the grid of coloured cells, with their values when cells are large enough.
+func (c *canvas) cells(l heatLayout, m [][]float64, lo, hi float64, sequential bool) {
 	integers := true
 	for _, r := range m {
 		for _, v := range r {
 			integers = integers && (!finite(v) || v == math.Trunc(v))
 		}
 	}
-
-	n := max(rows, cols, 1)
-	cell := math.Min(80, math.Max(12, 720/float64(n)))
-	labelSize := math.Min(fontSize, cell*0.75)
-	rowNames, colNames := labelsFor(opts.RowLabels, rows, 40), labelsFor(opts.ColLabels, cols, 40)
-	rowW, colW := 0.0, 0.0
-	for _, s := range rowNames {
-		rowW = math.Max(rowW, textWidth(s)*labelSize/fontSize)
-	}
-	for _, s := range colNames {
-		colW = math.Max(colW, textWidth(s)*labelSize/fontSize)
-	}
-	left := rowW + 16
-	if opts.YLabel != "" {
-		left += 24
-	}
-	top := 44.0
-	gridW, gridH := float64(cols)*cell, float64(rows)*cell
-	// Column labels are rotated by −45°, so they need about 0.71 of their length below the grid.
-	bottom := colW*0.71 + 24
-	if opts.XLabel != "" {
-		bottom += 24
-	}
-	barX := left + gridW + 24
-	barH := math.Min(300, math.Max(120, gridH))
-	width := math.Max(barX+80, textWidth(title)*titleSize/fontSize+40)
-	height := math.Max(top+gridH+bottom, top+barH+24)
-
-	c := newCanvas(width, height, title)
 	valueSize := "10"
-	if cell >= 48 {
+	if l.cell >= 48 {
 		valueSize = "12"
 	}
 	c.raw(`<g class="cells">` + "\n")
-	for i := range rows {
-		for j := range cols {
+	for i := range l.rows {
+		for j := range l.cols {
 			v := math.NaN()
 			if j < len(m[i]) {
 				v = m[i][j]
 			}
-			x, y := left+float64(j)*cell, top+float64(i)*cell
-			fill := heatColour(v, lo, hi, opts.Sequential)
-			tip := fmt.Sprintf("%s × %s: %s", at(rowNames, i), at(colNames, j), valueLabel(v))
-			c.tooltip(x, y, cell, cell, `class="cell" fill="`+fill+`" stroke="#ffffff"`, tip)
-			if cell >= 30 {
-				c.text(x+cell/2, y+cell/2+4, cellLabel(v, integers), `text-anchor="middle" font-size="`+valueSize+`" fill="`+inkOn(fill)+`"`)
+			x, y := l.left+float64(j)*l.cell, l.top+float64(i)*l.cell
+			fill := heatColour(v, lo, hi, sequential)
+			tip := l.rowNames[i] + " × " + l.colNames[j] + ": " + valueLabel(v)
+			c.tooltip(x, y, l.cell, l.cell, `class="cell" fill="`+fill+`" stroke="#ffffff"`, tip)
+			if l.cell >= 30 {
+				c.text(x+l.cell/2, y+l.cell/2+4, cellLabel(v, integers),
+					`text-anchor="middle" font-size="`+valueSize+`" fill="`+inkOn(fill)+`"`)
 			}
 		}
 	}
 	c.raw("</g>\n")
-	ls := `font-size="` + num(labelSize) + `"`
-	for i, s := range rowNames {
-		c.text(left-6, top+(float64(i)+0.5)*cell+labelSize/3, s, `text-anchor="end" `+ls)
+}
+
+// heatLabels draws the row and column labels and the axis labels.
+func (c *canvas) heatLabels(l heatLayout, opts HeatmapOptions) {
+	ls := `font-size="` + num(l.labelSize) + `"`
+	for i, s := range l.rowNames {
+		c.text(l.left-6, l.top+(float64(i)+0.5)*l.cell+l.labelSize/3, s, `text-anchor="end" `+ls)
 	}
-	for j, s := range colNames {
-		x, y := left+(float64(j)+0.5)*cell, top+gridH+10
-		c.text(x, y, s, `text-anchor="end" `+ls+` transform="rotate(-45 `+num(x)+" "+num(y)+`)"`)
+	for j, s := range l.colNames {
+		x, y := l.left+(float64(j)+0.5)*l.cell+l.labelSize/3, l.top+l.gridH+8
+		c.text(x, y, s, `text-anchor="end" `+ls+` transform="rotate(`+l.angle+" "+num(x)+" "+num(y)+`)"`)
 	}
 	if opts.XLabel != "" {
-		c.text(left+gridW/2, top+gridH+bottom-12, opts.XLabel, `class="axis-label" text-anchor="middle"`)
+		c.text(l.left+l.gridW/2, l.top+l.gridH+l.bottom-12, opts.XLabel, `class="axis-label" text-anchor="middle"`)
 	}
 	if opts.YLabel != "" {
-		x, y := 16.0, top+gridH/2
+		x, y := 16.0, l.top+l.gridH/2
 		c.text(x, y, opts.YLabel, `class="axis-label" text-anchor="middle" transform="rotate(-90 `+num(x)+" "+num(y)+`)"`)
 	}
-	if rows == 0 || cols == 0 {
-		c.text(width/2, top+100, "no data", `class="no-data" text-anchor="middle" fill="#888888"`)
-	}
-	c.colourBar(barX, top, barH, lo, hi, opts.Sequential)
-	return c.bytes()
 }
 
 // colourBar draws a vertical colour scale of height h at (x, y) with ticks from lo to hi.
@@ -207,12 +243,4 @@ func labelsFor(given []string, n, width int) []string {
 		}
 	}
 	return out
-}
-
-// at returns s[i], or "" beyond its end.
-func at(s []string, i int) string {
-	if i < len(s) {
-		return s[i]
-	}
-	return ""
 }

@@ -143,7 +143,7 @@ func (s *stepper) startStep(name string) {
 	s.n++
 	s.name, s.start = name, time.Now()
 	if s.w != nil {
-		fmt.Fprintf(s.w, "[%d/6] %s ...\n", s.n, name)
+		fmt.Fprintf(s.w, "[%d/7] %s ...\n", s.n, name)
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/netopsfn/netops/internal/blob"
+	"github.com/netopsfn/netops/internal/describe"
 	"github.com/netopsfn/netops/internal/evaluate"
 	"github.com/netopsfn/netops/internal/features"
 	"github.com/netopsfn/netops/internal/models"
@@ -157,6 +158,21 @@ func Train(ctx context.Context, store blob.Store, o Options) (*Result, error) {
 	step.done(fmt.Sprintf("train %d, validation %d, test %d", len(train.Y), len(valid.Y), len(test.Y)))
 
 	artifacts := map[string][]byte{}
+	step.startStep("describe")
+	cols, err := describe.Columns(train.X, len(train.Features))
+	if err != nil {
+		return nil, err
+	}
+	desc, err := describe.Describe(train.Features, cols, train.Y)
+	if err != nil {
+		return nil, fmt.Errorf("describe: %w", err)
+	}
+	artifacts["eda.json"], _ = json.MarshalIndent(desc, "", "  ")
+	for name, svg := range describe.Plots(desc) {
+		artifacts["eda/"+name] = svg
+	}
+	step.done(fmt.Sprintf("%d features described, %d plots", len(desc.Features), len(describe.Plots(desc))))
+
 	step.startStep("select features by vote")
 	votes, err := SelectFeatures(train, min(o.K, len(train.Features)), o.MinVotes, o.Seed)
 	if err != nil {

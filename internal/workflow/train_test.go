@@ -57,7 +57,7 @@ func TestTrain(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, progress.String())
 	}
-	if res.Version != 1 || len(res.Candidates) != 4 || len(res.Steps) != 6 || res.Threshold <= 0 || res.Threshold > 1 {
+	if res.Version != 1 || len(res.Candidates) != 4 || len(res.Steps) != 7 || res.Threshold <= 0 || res.Threshold > 1 {
 		t.Fatalf("result %+v", res)
 	}
 	// With the default config the pre-peak phase mostly emits peak values too, so a row at its
@@ -65,7 +65,7 @@ func TestTrain(t *testing.T) {
 	if res.Test.ROCAUC == nil || *res.Test.ROCAUC < 0.8 || res.Test.F1 < 0.4 {
 		t.Fatalf("test ROC AUC %v, F1 %v\n%s", ptr(res.Test.ROCAUC), res.Test.F1, progress.String())
 	}
-	for _, want := range []string{"[1/6] load", "[3/6] select features", "[6/6] register", "netops v1"} {
+	for _, want := range []string{"[1/7] load", "[3/7] describe", "[4/7] select features", "[7/7] register", "netops v1"} {
 		if !strings.Contains(progress.String(), want) {
 			t.Errorf("progress lacks %q:\n%s", want, progress.String())
 		}
@@ -79,7 +79,7 @@ func TestTrain(t *testing.T) {
 		card.Metrics["f1"] != res.Test.F1 || card.Threshold != res.Threshold || len(card.TestErrors) != card.Training.TestRows {
 		t.Fatalf("card %+v", card)
 	}
-	for _, a := range []string{"roc.svg", "pr.svg", "calibration.svg", "votes.json", "candidates.json", "test.json"} {
+	for _, a := range []string{"roc.svg", "pr.svg", "calibration.svg", "eda.json", "eda/correlation.svg", "eda/class_balance.svg", "votes.json", "candidates.json", "test.json"} {
 		if _, err := reg.Artifact(context.Background(), "netops", 1, a); err != nil {
 			t.Errorf("artifact %s: %v", a, err)
 		}
