@@ -101,6 +101,15 @@ func TestUp(t *testing.T) {
 	if m, _ := filepath.Glob(filepath.Join(dir, "data", "telemetry", "date=*", "hour=*", "*.parquet")); len(m) == 0 {
 		t.Fatal("no telemetry object in the store after /generate")
 	}
+	// The preprocessor consumes the batch from JetStream and writes features.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if m, _ := filepath.Glob(filepath.Join(dir, "data", "features", "date=*", "hour=*", "*.parquet")); len(m) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no features object 30s after /generate: the preprocessor did not run")
+		}
+	}
 	for _, want := range []string{"nats:      nats://127.0.0.1:", "store:     file://" + dir + "/data"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("banner lacks %q:\n%s", want, out.String())

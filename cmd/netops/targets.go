@@ -8,6 +8,7 @@ import (
 
 	"github.com/netopsfn/netops/functions/generator"
 	"github.com/netopsfn/netops/functions/modelserver"
+	"github.com/netopsfn/netops/functions/preprocessor"
 	"github.com/netopsfn/netops/internal/config"
 	"github.com/netopsfn/netops/internal/function"
 )
@@ -41,6 +42,7 @@ func register[C any](name, summary string, build func(C, function.Deps) (*functi
 func targets() []target {
 	return []target{
 		register("generator", "simulates the device fleet: telemetry.batch and labels.batch", generator.New),
+		register("preprocessor", "windowed features per device: features.batch, online features in KV", preprocessor.New),
 		register("model-server", "inference: pattern search and discords over the telemetry (more to come)", modelserver.New),
 	}
 }
