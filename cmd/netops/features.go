@@ -8,7 +8,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/netopsfn/netops/internal/blob"
 	"github.com/netopsfn/netops/internal/config"
 	"github.com/netopsfn/netops/internal/progress"
 	"github.com/netopsfn/netops/internal/trainset"
@@ -21,26 +20,12 @@ type featuresConfig struct {
 	Out       string `flag:"out" env:"FEATURES_OUT" default:"training/features.parquet" help:"key of the training set to write"`
 	From      string `flag:"from" env:"FEATURES_FROM" default:"" help:"keep rows at or after this time, RFC 3339 (windows still see earlier data)"`
 	To        string `flag:"to" env:"FEATURES_TO" default:"" help:"keep rows at or before this time, RFC 3339"`
-	Store     string `flag:"store" env:"STORE" default:"file://./.netops/data" help:"object store URL"`
-	from, to  time.Time
+	storeConfig
+	from, to time.Time
 }
 
 func (c *featuresConfig) Validate() error {
-	var errs []error
-	for _, f := range []struct {
-		name string
-		s    string
-		t    *time.Time
-	}{{"from", c.From, &c.from}, {"to", c.To, &c.to}} {
-		if f.s == "" {
-			continue
-		}
-		t, err := time.Parse(time.RFC3339, f.s)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %q is not an RFC 3339 time", f.name, f.s))
-		}
-		*f.t = t
-	}
+	errs := []error{timeFlag("from", c.From, false, &c.from), timeFlag("to", c.To, false, &c.to)}
 	if c.Out == "" {
 		errs = append(errs, errors.New("out: required"))
 	}
@@ -53,7 +38,7 @@ func cmdFeatures(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := config.Parse(fs, &c, args); err != nil {
 		return err
 	}
-	store, err := blob.Open(ctx, c.Store)
+	store, err := c.open(ctx)
 	if err != nil {
 		return err
 	}

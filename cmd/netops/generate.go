@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/netopsfn/netops/functions/generator"
-	"github.com/netopsfn/netops/internal/blob"
 	"github.com/netopsfn/netops/internal/config"
 	"github.com/netopsfn/netops/internal/progress"
 )
@@ -18,22 +17,15 @@ import (
 // the range and the store.
 type generateConfig struct {
 	generator.Config
-	From         string `flag:"from" env:"FROM" default:"" help:"first simulated time, RFC 3339 (required)"`
-	To           string `flag:"to" env:"TO" default:"" help:"last simulated time, RFC 3339 (required)"`
-	Store        string `flag:"store" env:"STORE" default:"file://./.netops/data" help:"object store URL to write to"`
-	TicksPerFile int    `flag:"ticks-per-file" env:"TICKS_PER_FILE" default:"0" help:"ticks per Parquet object (0: one hour)"`
+	From string `flag:"from" env:"FROM" default:"" help:"first simulated time, RFC 3339 (required)"`
+	To   string `flag:"to" env:"TO" default:"" help:"last simulated time, RFC 3339 (required)"`
+	storeConfig
+	TicksPerFile int `flag:"ticks-per-file" env:"TICKS_PER_FILE" default:"0" help:"ticks per Parquet object (0: one hour)"`
 	from, to     time.Time
 }
 
 func (c *generateConfig) Validate() error {
-	errs := []error{c.Config.Validate()}
-	var err error
-	if c.from, err = time.Parse(time.RFC3339, c.From); err != nil {
-		errs = append(errs, fmt.Errorf("from: %q is not an RFC 3339 time", c.From))
-	}
-	if c.to, err = time.Parse(time.RFC3339, c.To); err != nil {
-		errs = append(errs, fmt.Errorf("to: %q is not an RFC 3339 time", c.To))
-	}
+	errs := []error{c.Config.Validate(), timeFlag("from", c.From, true, &c.from), timeFlag("to", c.To, true, &c.to)}
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
@@ -49,7 +41,7 @@ func cmdGenerate(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := config.Parse(fs, &c, args); err != nil {
 		return err
 	}
-	store, err := blob.Open(ctx, c.Store)
+	store, err := c.open(ctx)
 	if err != nil {
 		return err
 	}

@@ -26,9 +26,10 @@ type patternsConfig struct {
 	From    string `flag:"from" env:"PATTERNS_FROM" default:"" help:"start of the range, RFC 3339 (default: 24h before --to)"`
 	To      string `flag:"to" env:"PATTERNS_TO" default:"" help:"end of the range, RFC 3339 (default: the latest data)"`
 	Files   string `flag:"files" env:"PATTERNS_FILES" default:"" help:"read these local telemetry Parquet files (comma-separated paths or globs) instead of the store"`
-	Store   string `flag:"store" env:"STORE" default:"file://./.netops/data" help:"object store URL"`
-	Prefix  string `flag:"telemetry-prefix" env:"TELEMETRY_PREFIX" default:"telemetry/" help:"key prefix of the telemetry in the store"`
-	JSON    bool   `flag:"json" env:"PATTERNS_JSON" default:"false" help:"print JSON instead of a table"`
+	storeConfig
+	Prefix   string `flag:"telemetry-prefix" env:"TELEMETRY_PREFIX" default:"telemetry/" help:"key prefix of the telemetry in the store"`
+	JSON     bool   `flag:"json" env:"PATTERNS_JSON" default:"false" help:"print JSON instead of a table"`
+	from, to time.Time
 }
 
 func (c *patternsConfig) Validate() error {
@@ -36,19 +37,8 @@ func (c *patternsConfig) Validate() error {
 	if c.Device == "" {
 		errs = append(errs, errors.New("device: required"))
 	}
-	for name, s := range map[string]string{"from": c.From, "to": c.To} {
-		if _, err := parseTime(s); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %q is not an RFC 3339 time", name, s))
-		}
-	}
+	errs = append(errs, timeFlag("from", c.From, false, &c.from), timeFlag("to", c.To, false, &c.to))
 	return errors.Join(errs...)
-}
-
-func parseTime(s string) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
-	}
-	return time.Parse(time.RFC3339, s)
 }
 
 func parseFloats(s string) ([]float64, error) {
@@ -83,8 +73,7 @@ func cmdPatterns(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := config.Parse(fs, &c, args[1:]); err != nil {
 		return err
 	}
-	from, _ := parseTime(c.From)
-	to, _ := parseTime(c.To)
+	from, to := c.from, c.to
 	var ser modelserver.Series
 	var err error
 	if c.Files != "" {
@@ -102,7 +91,7 @@ func cmdPatterns(ctx context.Context, args []string, stdout io.Writer) error {
 		ser, err = modelserver.SeriesFromFiles(paths, c.Device, c.Metric, from, to)
 	} else {
 		var store blob.Store
-		if store, err = blob.Open(ctx, c.Store); err != nil {
+		if store, err = c.open(ctx); err != nil {
 			return err
 		}
 		ser, err = modelserver.LoadSeries(ctx, store, c.Prefix, c.Device, c.Metric, from, to)

@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"text/tabwriter"
 
-	"github.com/netopsfn/netops/internal/blob"
 	"github.com/netopsfn/netops/internal/config"
 	"github.com/netopsfn/netops/internal/registry"
 	"github.com/netopsfn/netops/internal/workflow"
@@ -28,7 +27,7 @@ type trainConfig struct {
 	MaxRows  int      `flag:"max-rows" env:"TRAIN_MAX_ROWS" default:"200000" help:"training rows sampled from the train split"`
 	Seed     int64    `flag:"seed" env:"TRAIN_SEED" default:"1" help:"seed of the split, sampling and models"`
 	Promote  string   `flag:"promote" env:"TRAIN_PROMOTE" default:"" help:"alias to point at the new version, e.g. champion"`
-	Store    string   `flag:"store" env:"STORE" default:"file://./.netops/data" help:"object store URL"`
+	storeConfig
 }
 
 func cmdTrain(ctx context.Context, args []string, stdout io.Writer) error {
@@ -37,7 +36,7 @@ func cmdTrain(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := config.Parse(fs, &c, args); err != nil {
 		return err
 	}
-	store, err := blob.Open(ctx, c.Store)
+	store, err := c.open(ctx)
 	if err != nil {
 		return err
 	}
@@ -56,7 +55,7 @@ func cmdTrain(ctx context.Context, args []string, stdout io.Writer) error {
 }
 
 type modelsConfig struct {
-	Store string `flag:"store" env:"STORE" default:"file://./.netops/data" help:"object store URL"`
+	storeConfig
 	Alias string `flag:"alias" env:"MODELS_ALIAS" default:"champion" help:"promote/rollback: the alias to move"`
 	JSON  bool   `flag:"json" env:"MODELS_JSON" default:"false" help:"show: print the whole card as JSON"`
 }
@@ -92,7 +91,7 @@ func cmdModels(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := config.Load(fs, &c); err != nil {
 		return err
 	}
-	store, err := blob.Open(ctx, c.Store)
+	store, err := c.open(ctx)
 	if err != nil {
 		return err
 	}

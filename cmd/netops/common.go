@@ -1,0 +1,34 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/netopsfn/netops/internal/blob"
+)
+
+// storeConfig is the --store flag the offline commands share.
+type storeConfig struct {
+	Store string `flag:"store" env:"STORE" default:"file://./.netops/data" help:"object store URL: file:///dir or s3://bucket?endpoint=host:port"`
+}
+
+func (s storeConfig) open(ctx context.Context) (blob.Store, error) { return blob.Open(ctx, s.Store) }
+
+// timeFlag parses an RFC 3339 flag value into dst; an empty value leaves the zero time unless the
+// flag is required. The error names the flag.
+func timeFlag(name, value string, required bool, dst *time.Time) error {
+	if value == "" {
+		if required {
+			return fmt.Errorf("%s: required, an RFC 3339 time such as 2026-11-22T00:00:00Z", name)
+		}
+		*dst = time.Time{}
+		return nil
+	}
+	t, err := time.Parse(time.RFC3339, value)
+	if err != nil {
+		return fmt.Errorf("%s: %q is not an RFC 3339 time", name, value)
+	}
+	*dst = t
+	return nil
+}
