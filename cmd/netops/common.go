@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"time"
 
 	"github.com/netopsfn/netops/internal/blob"
+	"github.com/netopsfn/netops/internal/config"
 )
 
 // storeConfig is the --store flag the offline commands share.
@@ -14,6 +16,14 @@ type storeConfig struct {
 }
 
 func (s storeConfig) open(ctx context.Context) (blob.Store, error) { return blob.Open(ctx, s.Store) }
+
+// parseWithStore parses a command's flags into cfg and opens the store it names.
+func parseWithStore(ctx context.Context, fs *flag.FlagSet, cfg any, store *storeConfig, args []string) (blob.Store, error) {
+	if err := config.Parse(fs, cfg, args); err != nil {
+		return nil, err
+	}
+	return store.open(ctx)
+}
 
 // timeFlag parses an RFC 3339 flag value into dst; an empty value leaves the zero time unless the
 // flag is required. The error names the flag.

@@ -8,7 +8,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/netopsfn/netops/internal/config"
 	"github.com/netopsfn/netops/internal/progress"
 	"github.com/netopsfn/netops/internal/trainset"
 )
@@ -35,10 +34,7 @@ func (c *featuresConfig) Validate() error {
 func cmdFeatures(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlagSet("features", "Builds an offline training set: the preprocessor's 45 features over the telemetry history in the\nstore (the same code as online), each row labelled by an as-of join on device. Example:\n  netops features --telemetry telemetry/ --labels labels/ --out training/week.parquet", stdout)
 	var c featuresConfig
-	if err := config.Parse(fs, &c, args); err != nil {
-		return err
-	}
-	store, err := c.open(ctx)
+	store, err := parseWithStore(ctx, fs, &c, &c.storeConfig, args)
 	if err != nil {
 		return err
 	}

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/netopsfn/netops/functions/generator"
-	"github.com/netopsfn/netops/internal/config"
 	"github.com/netopsfn/netops/internal/progress"
 )
 
@@ -38,10 +37,7 @@ func (c *generateConfig) Validate() error {
 func cmdGenerate(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlagSet("generate", "Writes simulated fleet history (telemetry, labels and the device table) to the store at full\nspeed, with the same keys the generator function uses. Example:\n  netops generate --from 2026-11-15T00:00:00Z --to 2026-11-22T00:00:00Z --devices 100 --seed 1", stdout)
 	var c generateConfig
-	if err := config.Parse(fs, &c, args); err != nil {
-		return err
-	}
-	store, err := c.open(ctx)
+	store, err := parseWithStore(ctx, fs, &c, &c.storeConfig, args)
 	if err != nil {
 		return err
 	}

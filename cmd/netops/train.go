@@ -33,10 +33,7 @@ type trainConfig struct {
 func cmdTrain(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlagSet("train", "Runs the training workflow on a training set: split, feature selection by vote, candidates with a\nhyperparameter search, threshold on validation, test, and registration as a new version.", stdout)
 	var c trainConfig
-	if err := config.Parse(fs, &c, args); err != nil {
-		return err
-	}
-	store, err := c.open(ctx)
+	store, err := parseWithStore(ctx, fs, &c, &c.storeConfig, args)
 	if err != nil {
 		return err
 	}
