@@ -224,7 +224,7 @@ func sameRows(t testing.TB, got, want []features.Row) {
 func (e *env) snapshot(bucket string) map[string][]byte {
 	e.t.Helper()
 	ctx := context.Background()
-	kv, err := e.bus.KV(ctx, bucket)
+	kv, err := e.bus.JS.KeyValue(ctx, bucket) // the bucket as the function created it
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -250,7 +250,7 @@ func (e *env) snapshot(bucket string) map[string][]byte {
 func (e *env) restore(bucket string, values map[string][]byte) {
 	e.t.Helper()
 	ctx := context.Background()
-	kv, err := e.bus.KV(ctx, bucket)
+	kv, err := e.bus.JS.KeyValue(ctx, bucket) // the bucket as the function created it
 	if err != nil {
 		e.t.Fatal(err)
 	}
