@@ -42,12 +42,6 @@ type checkpoint struct {
 	Snapshot []byte    `json:"snapshot"`
 }
 
-// PartitionKey returns the Hive-partitioned key of a batch of a table covering [from, to].
-func PartitionKey(table string, from, to time.Time, name string) string {
-	from = from.UTC()
-	return fmt.Sprintf("%s/date=%s/hour=%02d/%s.parquet", table, from.Format("2006-01-02"), from.Hour(), name)
-}
-
 // batchWriter writes one group of ticks as a telemetry and a labels object and returns the
 // events announcing them. Keys and ids derive from the fleet id and the tick range.
 func batchWriter(ctx context.Context, store blob.Store, fleet string, tel []tables.Telemetry, lab []tables.Label) ([]cloudevents.Event, error) {
@@ -65,7 +59,7 @@ func batchWriter(ctx context.Context, store blob.Store, fleet string, tel []tabl
 		{"telemetry", events.TelemetryBatch, func(k string) error { return tables.Put(ctx, store, k, tel) }, len(tel)},
 		{"labels", events.LabelsBatch, func(k string) error { return tables.Put(ctx, store, k, lab) }, len(lab)},
 	} {
-		key := PartitionKey(part.table, from, to, name)
+		key := tables.Key(part.table, from, name)
 		if err := part.put(key); err != nil {
 			return nil, fmt.Errorf("write %s: %w", key, err)
 		}

@@ -19,16 +19,6 @@ type Series struct {
 	Values []float64
 }
 
-// partitionTime parses the date=YYYY-MM-DD/hour=HH part of a Hive-partitioned key.
-func partitionTime(key string) (time.Time, bool) {
-	i := strings.Index(key, "date=")
-	if i < 0 || len(key) < i+len("date=2006-01-02/hour=15") {
-		return time.Time{}, false
-	}
-	t, err := time.Parse("2006-01-02/hour=15", key[i+len("date="):i+len("date=2006-01-02/hour=15")])
-	return t, err == nil
-}
-
 // metricIndex returns the position of a metric in tables.Metrics.
 func metricIndex(metric string) (int, error) {
 	if i := slices.Index(tables.Metrics[:], metric); i >= 0 {
@@ -55,7 +45,7 @@ func LoadSeries(ctx context.Context, store blob.Store, prefix, device, metric st
 	}
 	var parts []part
 	for _, in := range infos {
-		if h, ok := partitionTime(in.Key); ok && strings.HasSuffix(in.Key, ".parquet") {
+		if h, ok := tables.KeyHour(in.Key); ok && strings.HasSuffix(in.Key, ".parquet") {
 			parts = append(parts, part{in.Key, h})
 		}
 	}

@@ -76,7 +76,7 @@ func newPreprocessor(cfg Config, d function.Deps) (*preprocessor, error) {
 // OutputKey is the object key of the features batch made from the input event whose derived id
 // is id, partitioned by the batch's start time in UTC.
 func OutputKey(from time.Time, id string) string {
-	return "features/" + from.UTC().Format("date=2006-01-02/hour=15") + "/" + id + ".parquet"
+	return tables.Key("features", from, id)
 }
 
 // handle turns one telemetry batch into a features batch.
