@@ -36,6 +36,10 @@ type Generator struct {
 
 	mu         sync.Mutex // one Generate at a time in this process; KV CAS across processes
 	fleetStart time.Time
+	// fleet and rev cache the fleet as last saved, so a batch does not reload the checkpoint;
+	// any failure drops them and the next call reloads from KV.
+	fleet *sim.Fleet
+	rev   uint64
 	rows       prometheus.Counter
 	batches    prometheus.Counter
 }
@@ -98,15 +102,19 @@ func newGenerator(ctx context.Context, cfg Config, d function.Deps) (*Generator,
 func (g *Generator) Generate(ctx context.Context, ticks int) (Result, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	f, rev, err := g.state(ctx)
-	if err != nil {
-		return Result{}, err
+	f, rev := g.fleet, g.rev
+	if f == nil {
+		var err error
+		if f, rev, err = g.state(ctx); err != nil {
+			return Result{}, err
+		}
 	}
 	devices := len(f.Devices())
 	var res Result
 	var tel []tables.Telemetry
 	var lab []tables.Label
 	for res.Ticks < ticks {
+		g.fleet = nil // f runs ahead of its checkpoint until the batch is saved
 		tel, lab = tel[:0], lab[:0]
 		for k := 0; k < g.cfg.TicksPerBatch && res.Ticks < ticks; k++ {
 			_, tel, lab = f.Next(tel, lab)
@@ -130,6 +138,7 @@ func (g *Generator) Generate(ctx context.Context, ticks int) (Result, error) {
 		if rev, err = g.save(ctx, f, rev); err != nil {
 			return res, err
 		}
+		g.fleet, g.rev = f, rev
 		if res.From.IsZero() {
 			res.From = tel[0].Timestamp
 		}
