@@ -234,3 +234,39 @@ func BenchmarkBackfill(b *testing.B) {
 	}
 	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
 }
+
+// TestTwoGenerators runs two generators of one fleet against the same KV: a stale one loses the
+// compare-and-set, rewrites nothing different, and continues from the checkpoint on the next call.
+func TestTwoGenerators(t *testing.T) {
+	b := testenv.Bus(t)
+	s, _ := blob.NewFile(t.TempDir())
+	gen := func() *Generator {
+		g, err := newGenerator(context.Background(), testConfig(t, 5), newRuntime(t, b, s).Deps("generator"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g
+	}
+	a, c := gen(), gen()
+	ctx := context.Background()
+	if _, err := a.Generate(ctx, 10); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Generate(ctx, 10); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Generate(ctx, 10); err == nil || !strings.Contains(err.Error(), "another generator") {
+		t.Fatalf("stale generator saved: %v", err)
+	}
+	res, err := a.Generate(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := t0.Add(21 * 5 * time.Second); !res.From.Equal(want) {
+		t.Fatalf("after reloading, the stale generator starts at %v, want %v", res.From, want)
+	}
+	got, _ := readAll[tables.Telemetry](t, s, "telemetry/")
+	if len(got) != 30*5 {
+		t.Fatalf("%d rows, want %d", len(got), 30*5)
+	}
+}
