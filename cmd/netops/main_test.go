@@ -45,6 +45,7 @@ func TestCommands(t *testing.T) {
 		{[]string{"run", "--target=nope"}, 1, `unknown target "nope"`, true},
 		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`, true},
 		{[]string{"up", "--workers=0"}, 1, "workers: 0", true},
+		{[]string{"up", "--bootstrap-hours=0"}, 1, "bootstrap-hours: 0", true},
 	}
 	for _, tc := range tests {
 		var out, errOut bytes.Buffer
@@ -66,7 +67,7 @@ func TestUp(t *testing.T) {
 	var out syncBuffer
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"up", "--port=0", "--nats-listen=127.0.0.1:0", "--dir=" + dir}, &out, io.Discard)
+		done <- run(ctx, []string{"up", "--port=0", "--nats-listen=127.0.0.1:0", "--bootstrap=false", "--dir=" + dir}, &out, io.Discard)
 	}()
 	re := regexp.MustCompile(`http://localhost:(\d+)`)
 	var base string
@@ -126,5 +127,41 @@ func TestUp(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "netops stopped") {
 		t.Error("no clean-stop message")
+	}
+}
+
+// TestUpBootstrap starts netops up on an empty store: it must train and promote a first model
+// before going live, and not again on the next start.
+func TestUpBootstrap(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("NETOPS_LOG_LEVEL", "error")
+	t.Setenv("NETOPS_DEVICES", "8")
+	for i, want := range []string{"is champion", ""} {
+		ctx, cancel := context.WithCancel(context.Background())
+		var out syncBuffer
+		done := make(chan int, 1)
+		go func() {
+			done <- run(ctx, []string{"up", "--port=0", "--nats-listen=127.0.0.1:0", "--bootstrap-hours=2", "--speed=0", "--dir=" + dir}, &out, io.Discard)
+		}()
+		for deadline := time.Now().Add(3 * time.Minute); !strings.Contains(out.String(), "is up"); time.Sleep(50 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("start %d: not up: %s", i, out.String())
+			}
+		}
+		cancel()
+		if code := <-done; code != 0 {
+			t.Fatalf("start %d exited %d: %s", i, code, out.String())
+		}
+		if want != "" && !strings.Contains(out.String(), want) {
+			t.Fatalf("start %d: no bootstrap: %s", i, out.String())
+		}
+		if i == 1 && strings.Contains(out.String(), "bootstrap:") {
+			t.Fatalf("second start bootstrapped again: %s", out.String())
+		}
+	}
+	var o, e bytes.Buffer
+	if code := run(context.Background(), []string{"models", "list", "--store=file://" + filepath.Join(dir, "data")}, &o, &e); code != 0 ||
+		!strings.Contains(o.String(), "[champion]") {
+		t.Fatalf("models list after bootstrap: %s %s", o.String(), e.String())
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -24,7 +25,21 @@ import (
 type upConfig struct {
 	Dir        string  `flag:"dir" env:"DIR" default:".netops" help:"local state: embedded NATS storage (<dir>/nats) and the default store (<dir>/data)"`
 	NATSListen string  `flag:"nats-listen" env:"NATS_LISTEN" default:"127.0.0.1:4222" help:"address of the embedded NATS server (port 0 picks a free one); unused with --nats"`
+	Bootstrap  bool    `flag:"bootstrap" env:"BOOTSTRAP" default:"true" help:"on a store without a netops champion, simulate history, train and register one before going live"`
+	BootHours  int     `flag:"bootstrap-hours" env:"BOOTSTRAP_HOURS" default:"6" help:"hours of simulated history the bootstrap trains on"`
 	Speed      float64 `flag:"speed" env:"SPEED" default:"2" help:"generator clock: simulated ticks per wall-clock second (2 = ten times real time at 5s ticks; 0 stops the clock); NETOPS_TICKS_PER_SECOND wins if set"`
+}
+
+// Validate checks the up-specific settings.
+func (c *upConfig) Validate() error {
+	var errs []error
+	if c.BootHours < 1 || c.BootHours > 24*31 {
+		errs = append(errs, fmt.Errorf("bootstrap-hours: %d, want 1..744", c.BootHours))
+	}
+	if c.Speed < 0 {
+		errs = append(errs, fmt.Errorf("speed: %v is negative", c.Speed))
+	}
+	return errors.Join(errs...)
 }
 
 func cmdUp(ctx context.Context, args []string, stdout io.Writer) error {
@@ -86,6 +101,11 @@ func cmdUp(ctx context.Context, args []string, stdout io.Writer) error {
 	store, err := blob.Open(ctx, rc.Store)
 	if err != nil {
 		return err
+	}
+	if uc.Bootstrap {
+		if err := bootstrap(ctx, store, uc.BootHours, stdout); err != nil {
+			return err
+		}
 	}
 	rt := &function.Runtime{Config: rc, Bus: b, Store: store, Log: log, Metrics: function.NewMetrics()}
 

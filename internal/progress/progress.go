@@ -49,7 +49,7 @@ func (b *Bar) Add(n int64) {
 	if b.terminal && now.Sub(b.last) < 150*time.Millisecond {
 		return
 	}
-	if !b.terminal && pct/10 == b.lastPct/10 {
+	if !b.terminal && (pct/10 == b.lastPct/10 || b.done >= b.total) { // Finish draws the last line
 		return
 	}
 	b.last, b.lastPct = now, pct

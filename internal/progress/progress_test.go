@@ -21,7 +21,7 @@ func TestBar(t *testing.T) {
 	b.Add(740)
 	b.Finish()
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	if len(lines) != 3 || !strings.Contains(lines[2], "100%") || !strings.Contains(lines[2], "done in 4s") {
+	if len(lines) != 2 || !strings.Contains(lines[1], "100%") || !strings.Contains(lines[1], "done in 4s") {
 		t.Fatalf("output:\n%s", out.String())
 	}
 }
