@@ -1,7 +1,9 @@
-// Package modelserver is the model-server function. So far it serves time-series pattern search
-// and discords over the device telemetry in the store (the Cloudera lab's two matrix-profile
-// models): POST /patterns/search, POST /patterns/discords, and the Open Inference Protocol model
-// pattern-search at /v2/models/pattern-search.
+// Package modelserver is the model-server function. It scores every features.batch with the
+// champion version of each served model into a predictions batch, reloads a model when its
+// champion moves (model.deployed), answers Open Inference Protocol inference, and serves
+// time-series pattern search and discords over the device telemetry (the Cloudera lab's two
+// matrix-profile models): POST /patterns/search, POST /patterns/discords and the OIP model
+// pattern-search.
 package modelserver
 
 import (
@@ -12,21 +14,33 @@ import (
 	"net/http"
 	"time"
 
+	"log/slog"
+
 	"github.com/netopsfn/netops/internal/blob"
+	"github.com/netopsfn/netops/internal/events"
 	"github.com/netopsfn/netops/internal/function"
 	"github.com/netopsfn/netops/internal/httpjson"
 	"github.com/netopsfn/netops/internal/matrixprofile"
+	"github.com/netopsfn/netops/internal/registry"
 )
 
 // Config is the model server's configuration.
 type Config struct {
-	TelemetryPrefix string `flag:"telemetry-prefix" env:"TELEMETRY_PREFIX" default:"telemetry/" help:"key prefix of the telemetry the pattern routes search"`
-	MaxPoints       int    `flag:"max-points" env:"MAX_POINTS" default:"1000000" help:"longest series a pattern request may load"`
+	Models          []string `flag:"models" env:"SERVE_MODELS" default:"netops" help:"registry models to serve (their champion versions)"`
+	Alias           string   `flag:"alias" env:"SERVE_ALIAS" default:"champion" help:"the alias whose version is served"`
+	TelemetryPrefix string   `flag:"telemetry-prefix" env:"TELEMETRY_PREFIX" default:"telemetry/" help:"key prefix of the telemetry the pattern routes search"`
+	MaxPoints       int      `flag:"max-points" env:"MAX_POINTS" default:"1000000" help:"longest series a pattern request may load"`
 }
 
 // Validate checks the configuration.
 func (c *Config) Validate() error {
 	var errs []error
+	if len(c.Models) == 0 {
+		errs = append(errs, errors.New("models: at least one model to serve"))
+	}
+	if c.Alias == "" {
+		errs = append(errs, errors.New("alias: required"))
+	}
 	if c.TelemetryPrefix == "" {
 		errs = append(errs, errors.New("telemetry-prefix: required"))
 	}
@@ -37,17 +51,34 @@ func (c *Config) Validate() error {
 }
 
 type server struct {
-	cfg   Config
-	store blob.Store
+	cfg     Config
+	store   blob.Store
+	log     *slog.Logger
+	serving *serving
 }
 
-// New builds the model-server function.
+// New builds the model-server function and loads the serving version of each model.
 func New(cfg Config, d function.Deps) (*function.Function, error) {
-	s := &server{cfg: cfg, store: d.Store}
-	return &function.Function{Name: "model-server", Routes: s.routes}, nil
+	log := d.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &server{cfg: cfg, store: d.Store, log: log,
+		serving: &serving{reg: registry.New(d.Store), alias: cfg.Alias, models: map[string]*loaded{}}}
+	if err := s.reloadAll(context.Background()); err != nil {
+		return nil, err
+	}
+	return &function.Function{Name: "model-server", Consumes: []string{events.FeaturesBatch, events.ModelDeployed},
+		Handle: s.handle, Routes: s.routes}, nil
 }
 
 func (s *server) routes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /v2/health/live", s.serveLive)
+	mux.HandleFunc("GET /v2/health/ready", s.serveLive)
+	mux.HandleFunc("GET /v2", s.serveServer)
+	mux.HandleFunc("GET /v2/models/{name}", s.serveModel)
+	mux.HandleFunc("GET /v2/models/{name}/ready", s.serveModel)
+	mux.HandleFunc("POST /v2/models/{name}/infer", s.serveInfer)
 	mux.HandleFunc("POST /patterns/search", s.serveSearch)
 	mux.HandleFunc("POST /patterns/discords", s.serveDiscords)
 	mux.HandleFunc("GET /v2/models/pattern-search", s.servePatternModel)

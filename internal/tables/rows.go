@@ -42,3 +42,13 @@ var Metrics = [4]string{"cpu_utilization", "latency", "packet_loss", "throughput
 func (t Telemetry) Values() [4]float64 {
 	return [4]float64{t.CPUUtilization, t.Latency, t.PacketLoss, t.Throughput}
 }
+
+// Prediction is one scored row of a features batch (the model server's predictions batch).
+type Prediction struct {
+	Timestamp   time.Time `parquet:"timestamp,timestamp(millisecond)"`
+	Device      string    `parquet:"device,dict"`
+	Model       string    `parquet:"model,dict"`
+	Version     int32     `parquet:"version"`
+	Probability float64   `parquet:"probability"`
+	Prediction  bool      `parquet:"prediction"`
+}
