@@ -38,10 +38,10 @@ type Generator struct {
 	fleetStart time.Time
 	// fleet and rev cache the fleet as last saved, so a batch does not reload the checkpoint;
 	// any failure drops them and the next call reloads from KV.
-	fleet *sim.Fleet
-	rev   uint64
-	rows       prometheus.Counter
-	batches    prometheus.Counter
+	fleet   *sim.Fleet
+	rev     uint64
+	rows    prometheus.Counter
+	batches prometheus.Counter
 }
 
 // Result summarises one Generate call.
