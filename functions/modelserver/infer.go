@@ -1,14 +1,15 @@
 package modelserver
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 
-	"github.com/netopsfn/netops/internal/features"
 	"github.com/netopsfn/netops/internal/httpjson"
 )
 
@@ -37,33 +38,38 @@ func (s *server) serveModel(w http.ResponseWriter, r *http.Request) {
 }
 
 // serveInfer is OIP inference: one FP64 (or FP32/INT*) tensor of shape [n, d] in the model's
-// feature order, or one [n] tensor per feature named after it. Outputs: probability and label.
+// feature order, or one [n] tensor per feature named after it; outputs probability and label.
+// Inputs that are lists rather than tensor objects are MLRun V2 requests (serveMLRun).
 func (s *server) serveInfer(w http.ResponseWriter, r *http.Request) {
 	l, err := s.serving.get(r.PathValue("name"))
 	if err != nil {
 		httpjson.Error(w, http.StatusNotFound, "%v", err)
 		return
 	}
-	var req inferRequest
+	var req inferBody
 	if status, err := httpjson.Decode(r, maxBody, true, &req); err != nil {
 		httpjson.Error(w, status, "%v", err)
 		return
 	}
-	rows, err := tensorRows(req.Inputs, l.model.FeatureNames())
+	if len(req.Inputs) > 0 && !isObject(req.Inputs[0]) {
+		s.serveMLRun(w, r, l, req)
+		return
+	}
+	tensors := make([]tensor, len(req.Inputs))
+	for i, in := range req.Inputs {
+		dec := json.NewDecoder(bytes.NewReader(in))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&tensors[i]); err != nil {
+			httpjson.Error(w, http.StatusBadRequest, "inputs[%d]: %v", i, err)
+			return
+		}
+	}
+	rows, err := tensorRows(tensors, l.model.FeatureNames())
 	if err != nil {
 		httpjson.Error(w, http.StatusBadRequest, "%v", err)
 		return
 	}
-	// Score through the full feature vector so batch and online scoring share one path.
-	vectors := make([][]float64, len(rows))
-	for i, row := range rows {
-		v := make([]float64, features.NumFeatures)
-		for k, j := range l.columns {
-			v[j] = row[k]
-		}
-		vectors[i] = v
-	}
-	p, labels, err := l.score(vectors)
+	p, labels, err := scoreRows(l, rows)
 	if err != nil {
 		httpjson.Error(w, http.StatusBadRequest, "%v", err)
 		return
@@ -76,6 +82,27 @@ func (s *server) serveInfer(w http.ResponseWriter, r *http.Request) {
 			{Name: "label", Shape: []int{len(labels)}, Datatype: "BOOL", Data: enc(labels)},
 		},
 	})
+}
+
+// serveMLRun answers MLRun V2 style requests: {"inputs": [[f1, f2, …], …]} or
+// {"inputs": [["<device id>"], …]} → {"id", "model_name", "outputs": [probability, …]}.
+func (s *server) serveMLRun(w http.ResponseWriter, r *http.Request, l *loaded, req inferBody) {
+	rows, imputed, err := s.mlrunRows(r.Context(), l, req.Inputs)
+	if err != nil {
+		status := http.StatusBadRequest
+		if strings.Contains(err.Error(), "online store") {
+			status = http.StatusServiceUnavailable
+		}
+		httpjson.Error(w, status, "%v", err)
+		return
+	}
+	p, labels, err := scoreRows(l, rows)
+	if err != nil {
+		httpjson.Error(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	httpjson.Write(w, http.StatusOK, map[string]any{"id": req.ID, "model_name": l.name, "model_version": strconv.Itoa(l.version),
+		"outputs": p, "labels": labels, "imputed": imputed})
 }
 
 var numeric = map[string]bool{"FP64": true, "FP32": true, "INT64": true, "INT32": true, "INT16": true, "INT8": true,

@@ -16,6 +16,8 @@ import (
 
 	"log/slog"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/netopsfn/netops/internal/blob"
 	"github.com/netopsfn/netops/internal/events"
 	"github.com/netopsfn/netops/internal/function"
@@ -28,6 +30,7 @@ import (
 type Config struct {
 	Models          []string `flag:"models" env:"SERVE_MODELS" default:"netops" help:"registry models to serve (their champion versions)"`
 	Alias           string   `flag:"alias" env:"SERVE_ALIAS" default:"champion" help:"the alias whose version is served"`
+	OnlineBucket    string   `flag:"online-bucket" env:"ONLINE_BUCKET" default:"online-features" help:"KV bucket of the online feature vectors, for device-id requests"`
 	TelemetryPrefix string   `flag:"telemetry-prefix" env:"TELEMETRY_PREFIX" default:"telemetry/" help:"key prefix of the telemetry the pattern routes search"`
 	MaxPoints       int      `flag:"max-points" env:"MAX_POINTS" default:"1000000" help:"longest series a pattern request may load"`
 }
@@ -55,6 +58,7 @@ type server struct {
 	store   blob.Store
 	log     *slog.Logger
 	serving *serving
+	online  jetstream.KeyValue // nil without a bus: device ids are then imputed
 }
 
 // New builds the model-server function and loads the serving version of each model.
@@ -68,6 +72,13 @@ func New(cfg Config, d function.Deps) (*function.Function, error) {
 	if err := s.reloadAll(context.Background()); err != nil {
 		return nil, err
 	}
+	if d.Bus != nil {
+		kv, err := d.Bus.KV(context.Background(), cfg.OnlineBucket)
+		if err != nil {
+			return nil, err
+		}
+		s.online = kv
+	}
 	return &function.Function{Name: "model-server", Consumes: []string{events.FeaturesBatch, events.ModelDeployed},
 		Handle: s.handle, Routes: s.routes}, nil
 }
@@ -79,6 +90,7 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v2/models/{name}", s.serveModel)
 	mux.HandleFunc("GET /v2/models/{name}/ready", s.serveModel)
 	mux.HandleFunc("POST /v2/models/{name}/infer", s.serveInfer)
+	mux.HandleFunc("POST /invocations", s.serveInvocations)
 	mux.HandleFunc("POST /patterns/search", s.serveSearch)
 	mux.HandleFunc("POST /patterns/discords", s.serveDiscords)
 	mux.HandleFunc("GET /v2/models/pattern-search", s.servePatternModel)
