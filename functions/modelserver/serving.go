@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/netopsfn/netops/internal/features"
@@ -99,18 +100,8 @@ func (s *serving) list() []*loaded {
 	for _, l := range s.models {
 		out = append(out, l)
 	}
-	slices.SortFunc(out, func(a, b *loaded) int { return cmpString(a.name, b.name) })
+	slices.SortFunc(out, func(a, b *loaded) int { return strings.Compare(a.name, b.name) })
 	return out
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // reload loads the version the alias points at, if it is not the one already serving.
