@@ -5,17 +5,14 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
-	"flag"
 	"io"
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+	"github.com/netopsfn/netops/internal/golden"
+)
 
 var nan, inf = math.NaN(), math.Inf(1)
 
@@ -201,19 +198,7 @@ func TestDescribe(t *testing.T) {
 		t.Fatal(err)
 	}
 	got = append(got, '\n')
-	path := filepath.Join("testdata", "description.json")
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("description JSON differs from %s; run with -update and review the diff:\n%s", path, got)
-	}
+	golden.Check(t, "description.json", got)
 
 	unlabelled, err := Describe(names, cols, nil)
 	if err != nil || unlabelled.Classes != nil {

@@ -1,18 +1,14 @@
 package drift
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+	"github.com/netopsfn/netops/internal/golden"
+)
 
 func TestThresholds(t *testing.T) {
 	def := DefaultThresholds()
@@ -208,20 +204,5 @@ func TestReportGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	got = append(got, '\n')
-	path := filepath.Join("testdata", "report.golden.json")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("report JSON differs from %s; rerun with -update if the change is intended:\n%s", path, got)
-	}
+	golden.Check(t, "report.golden.json", got)
 }

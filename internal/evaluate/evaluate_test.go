@@ -5,17 +5,14 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
-	"flag"
 	"io"
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+	"github.com/netopsfn/netops/internal/golden"
+)
 
 // The hand-computed case: three positives (0.9, 0.6, 0.4) and three negatives (0.9, 0.4, 0.1),
 // with a tie across the classes at 0.9 and at 0.4.
@@ -358,21 +355,9 @@ func TestReportGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	got = append(got, '\n')
-	path := filepath.Join("testdata", "report.json")
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("report JSON differs from %s; run with -update and review the diff:\n%s", path, got)
-	}
+	golden.Check(t, "report.json", got)
 	var back Report
-	if err := json.Unmarshal(want, &back); err != nil || *back.ROCAUC != *r.ROCAUC || back.Confusion != r.Confusion {
+	if err := json.Unmarshal(got, &back); err != nil || *back.ROCAUC != *r.ROCAUC || back.Confusion != r.Confusion {
 		t.Errorf("round trip: %v, %+v", err, back)
 	}
 }

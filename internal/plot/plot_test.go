@@ -3,17 +3,14 @@ package plot
 import (
 	"bytes"
 	"encoding/xml"
-	"flag"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+	"github.com/netopsfn/netops/internal/golden"
+)
 
 // doc is what a test needs to know about a chart: its root attributes, how many elements of
 // each class and name it has, and its text.
@@ -322,19 +319,7 @@ func TestGolden(t *testing.T) {
 	for name, got := range charts {
 		t.Run(name, func(t *testing.T) {
 			parse(t, got)
-			path := filepath.Join("testdata", name)
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("%s differs from the golden file; run with -update and review the diff", name)
-			}
+			golden.Check(t, name, got)
 		})
 	}
 }
