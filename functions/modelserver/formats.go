@@ -101,20 +101,6 @@ func isObject(raw json.RawMessage) bool {
 	return false
 }
 
-// scoreRows scores rows in the model's feature order through the full feature vector, the path
-// batch scoring takes.
-func scoreRows(l *loaded, rows [][]float64) ([]float64, []bool, error) {
-	vectors := make([][]float64, len(rows))
-	for i, row := range rows {
-		v := make([]float64, features.NumFeatures)
-		for k, j := range l.columns {
-			v[j] = row[k]
-		}
-		vectors[i] = v
-	}
-	return l.score(vectors)
-}
-
 // serveInvocations is MLflow scoring: exactly one of dataframe_split, dataframe_records,
 // instances or inputs, scored by the first served model; answers {"predictions": [...]}.
 func (s *server) serveInvocations(w http.ResponseWriter, r *http.Request) {
@@ -133,7 +119,7 @@ func (s *server) serveInvocations(w http.ResponseWriter, r *http.Request) {
 		httpjson.Error(w, http.StatusBadRequest, "%v", err)
 		return
 	}
-	p, _, err := scoreRows(l, rows)
+	p, _, err := l.scoreRows(rows)
 	if err != nil {
 		httpjson.Error(w, http.StatusBadRequest, "%v", err)
 		return

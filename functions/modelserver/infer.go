@@ -69,7 +69,7 @@ func (s *server) serveInfer(w http.ResponseWriter, r *http.Request) {
 		httpjson.Error(w, http.StatusBadRequest, "%v", err)
 		return
 	}
-	p, labels, err := scoreRows(l, rows)
+	p, labels, err := l.scoreRows(rows)
 	if err != nil {
 		httpjson.Error(w, http.StatusBadRequest, "%v", err)
 		return
@@ -96,7 +96,7 @@ func (s *server) serveMLRun(w http.ResponseWriter, r *http.Request, l *loaded, r
 		httpjson.Error(w, status, "%v", err)
 		return
 	}
-	p, labels, err := scoreRows(l, rows)
+	p, labels, err := l.scoreRows(rows)
 	if err != nil {
 		httpjson.Error(w, http.StatusBadRequest, "%v", err)
 		return

@@ -49,17 +49,30 @@ func load(ctx context.Context, reg *registry.Registry, name string, version int)
 	return l, nil
 }
 
-// score returns the probability and the decision (at the card's threshold) for each vector of
-// the preprocessor's 45 features.
+// score returns the probability and the decision for each vector of the preprocessor's 45
+// features, projected onto the model's features.
 func (l *loaded) score(vectors [][]float64) ([]float64, []bool, error) {
-	d := len(l.columns)
-	x := make([]float64, 0, len(vectors)*d)
+	x := make([]float64, 0, len(vectors)*len(l.columns))
 	for _, v := range vectors {
 		for _, j := range l.columns {
 			x = append(x, v[j])
 		}
 	}
-	p := make([]float64, len(vectors))
+	return l.predict(x, len(vectors))
+}
+
+// scoreRows is score for rows already in the model's feature order (inference requests).
+func (l *loaded) scoreRows(rows [][]float64) ([]float64, []bool, error) {
+	x := make([]float64, 0, len(rows)*len(l.columns))
+	for _, r := range rows {
+		x = append(x, r...)
+	}
+	return l.predict(x, len(rows))
+}
+
+// predict scores n rows of the row-major matrix x and applies the card's threshold.
+func (l *loaded) predict(x []float64, n int) ([]float64, []bool, error) {
+	p := make([]float64, n)
 	if err := l.model.PredictBatch(x, p); err != nil {
 		return nil, nil, err
 	}

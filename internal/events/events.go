@@ -7,6 +7,7 @@
 package events
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -104,7 +105,7 @@ func Decode[T any, P interface {
 		return nil, fault.Permanent(fmt.Errorf("event %s (%s): no data", e.ID(), e.Type()))
 	}
 	p := P(new(T))
-	dec := json.NewDecoder(strings.NewReader(string(e.Data())))
+	dec := json.NewDecoder(bytes.NewReader(e.Data()))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(p); err != nil {
 		return nil, fault.Permanent(fmt.Errorf("event %s (%s): invalid payload: %w", e.ID(), e.Type(), err))

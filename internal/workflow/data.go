@@ -92,8 +92,9 @@ func makeCard(o Options, m models.Classifier, train, valid, test models.Dataset,
 			card.Metrics[name] = v
 		}
 	}
+	importances := m.Importances()
 	for j, name := range card.Features {
-		card.Importances[name] = m.Importances()[j]
+		card.Importances[name] = importances[j]
 		ref, err := drift.NewReference(column(train, j))
 		if err != nil {
 			return nil, fmt.Errorf("reference of %s: %w", name, err)

@@ -168,10 +168,11 @@ func Train(ctx context.Context, store blob.Store, o Options) (*Result, error) {
 		return nil, fmt.Errorf("describe: %w", err)
 	}
 	artifacts["eda.json"], _ = json.MarshalIndent(desc, "", "  ")
-	for name, svg := range describe.Plots(desc) {
+	plots := describe.Plots(desc)
+	for name, svg := range plots {
 		artifacts["eda/"+name] = svg
 	}
-	step.done(fmt.Sprintf("%d features described, %d plots", len(desc.Features), len(describe.Plots(desc))))
+	step.done(fmt.Sprintf("%d features described, %d plots", len(desc.Features), len(plots)))
 
 	step.startStep("select features by vote")
 	votes, err := SelectFeatures(train, min(o.K, len(train.Features)), o.MinVotes, o.Seed)
