@@ -68,7 +68,7 @@ func (s *server) scoreBatch(ctx context.Context, e cloudevents.Event) ([]cloudev
 			return nil, err
 		}
 		out, err := events.New(events.PredictionsBatch, source, id, &events.Batch{Key: key, Rows: int64(len(preds)), From: in.From, To: in.To,
-			SchemaVersion: events.SchemaVersion, Model: l.name, Version: l.version})
+			SchemaVersion: events.SchemaVersion, Model: l.name, Version: l.version, Source: in.Key})
 		if err != nil {
 			return nil, err
 		}

@@ -140,7 +140,7 @@ func (s *kvStore) saveStates(ctx context.Context, devs []*device) (conflicts int
 	nfail := 0
 	fail := func(d *device, err error) {
 		nfail++
-		if isConflict(err) {
+		if bus.IsConflict(err) {
 			conflicts++
 			err = fmt.Errorf("%w: device %s (revision %d): %w", errConflict, d.id, d.rev, err)
 		} else {
@@ -252,14 +252,4 @@ func (s *kvStore) publish(ctx context.Context, n int, msg func(i int) (*nats.Msg
 		}
 	}
 	return nil
-}
-
-// isConflict reports whether a write failed its compare-and-set.
-func isConflict(err error) bool {
-	if errors.Is(err, jetstream.ErrKeyExists) || errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
-		return true
-	}
-	var api *jetstream.APIError
-	return errors.As(err, &api) && (api.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
-		api.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant)
 }

@@ -127,6 +127,9 @@ type Batch struct {
 	// Model and Version are set on batches that belong to one model version.
 	Model   string `json:"model,omitempty"`
 	Version int    `json:"version,omitempty"`
+	// Source is the key of the object this batch was computed from (a predictions batch names
+	// its features batch), when the consumer needs it.
+	Source string `json:"source,omitempty"`
 }
 
 // Validate checks the batch reference.
