@@ -20,7 +20,7 @@ import (
 )
 
 // DevicesKey is where the static device table of the fleet is written.
-const DevicesKey = "devices/devices.parquet"
+const DevicesKey = tables.DevicesKey
 
 const source = "/netops/generator"
 

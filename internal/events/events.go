@@ -23,18 +23,19 @@ import (
 
 // Event types. Subjects mirror them: io.netops.telemetry.batch travels on netops.telemetry.batch.
 const (
-	TelemetryBatch   = "io.netops.telemetry.batch"
-	LabelsBatch      = "io.netops.labels.batch"
-	FeaturesBatch    = "io.netops.features.batch"
-	PredictionsBatch = "io.netops.predictions.batch"
-	LabeledBatch     = "io.netops.labeled.batch"
-	DriftWarning     = "io.netops.drift.warning"
-	DriftDetected    = "io.netops.drift.detected"
-	DriftReportType  = "io.netops.drift.report"
-	ModelDeployed    = "io.netops.model.deployed"
-	WorkflowStarted  = "io.netops.workflow.started"
-	WorkflowFinished = "io.netops.workflow.finished"
-	GenerateRequest  = "io.netops.generate.request"
+	TelemetryBatch    = "io.netops.telemetry.batch"
+	LabelsBatch       = "io.netops.labels.batch"
+	FeaturesBatch     = "io.netops.features.batch"
+	PredictionsBatch  = "io.netops.predictions.batch"
+	LabeledBatch      = "io.netops.labeled.batch"
+	DriftWarning      = "io.netops.drift.warning"
+	DriftDetected     = "io.netops.drift.detected"
+	DriftReportType   = "io.netops.drift.report"
+	ModelDeployed     = "io.netops.model.deployed"
+	WorkflowStarted   = "io.netops.workflow.started"
+	WorkflowSucceeded = "io.netops.workflow.succeeded"
+	WorkflowFailed    = "io.netops.workflow.failed"
+	GenerateRequest   = "io.netops.generate.request"
 )
 
 const (
@@ -241,7 +242,8 @@ func (d *Deployment) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Workflow reports a project-runner run starting or finishing (workflow.started, workflow.finished).
+// Workflow reports a project-runner run starting or ending (workflow.started, workflow.succeeded,
+// workflow.failed).
 type Workflow struct {
 	RunID    string `json:"run_id"`
 	Workflow string `json:"workflow"`
@@ -249,6 +251,9 @@ type Workflow struct {
 	Trigger  string `json:"trigger"`
 	Status   string `json:"status"`
 	Decision string `json:"decision,omitempty"`
+	Reason   string `json:"reason,omitempty"`
+	// Version is the candidate version the run registered, when it got that far.
+	Version int `json:"version,omitempty"`
 }
 
 // Validate checks the run report.

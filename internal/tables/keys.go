@@ -5,6 +5,9 @@ import (
 	"time"
 )
 
+// DevicesKey is where the generator writes the static device table of the fleet.
+const DevicesKey = "devices/devices.parquet"
+
 // partitionLayout is the Hive partition of an object: date=YYYY-MM-DD/hour=HH, in UTC.
 const partitionLayout = "date=2006-01-02/hour=15"
 

@@ -1,0 +1,213 @@
+package projectrunner
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/netopsfn/netops/internal/evaluate"
+	"github.com/netopsfn/netops/internal/models"
+	"github.com/netopsfn/netops/internal/registry"
+)
+
+// Config is the project runner's configuration. The webhook secret itself is read from the
+// NETOPS_WEBHOOK_SECRET environment variable or the file named by --webhook-secret-file, never
+// from a flag (flags show up in process listings).
+type Config struct {
+	Models       []string      `flag:"models" env:"RUNNER_MODELS" default:"netops" help:"models the runner retrains"`
+	SecretFile   string        `flag:"webhook-secret-file" env:"WEBHOOK_SECRET_FILE" help:"file holding the webhook HMAC secret (OpenFaaS mounts secrets at /var/openfaas/secrets/<name>)"`
+	ReplayWindow time.Duration `flag:"replay-window" env:"REPLAY_WINDOW" default:"5m" help:"how far a signed webhook's timestamp may be from now"`
+	MaxBody      int64         `flag:"max-body" env:"RUNNER_MAX_BODY" default:"65536" help:"largest webhook or Alertmanager body in bytes"`
+	Schedules    string        `flag:"schedules" env:"SCHEDULES" help:"cron schedules in event time, model=expr separated by ';', e.g. 'netops=0 */6 * * *'"`
+
+	PolicyDetectors []string      `flag:"policy-detectors" env:"POLICY_DETECTORS" help:"detectors whose drift.detected counts toward a run (empty: all)"`
+	PolicyStatuses  []string      `flag:"policy-statuses" env:"POLICY_STATUSES" default:"DRIFT_DETECTED" help:"drift.report statuses that count toward a run (empty: none)"`
+	PolicyEvents    int           `flag:"policy-events" env:"POLICY_EVENTS" default:"1" help:"drift events within --policy-window that start a run"`
+	PolicyWindow    time.Duration `flag:"policy-window" env:"POLICY_WINDOW" default:"1h" help:"event-time window in which --policy-events must arrive"`
+	Cooldown        time.Duration `flag:"cooldown" env:"COOLDOWN" default:"2h" help:"event time after a drift-triggered run during which drift events start no other run"`
+
+	Run    RunDefaults // the default run parameters
+	Bucket string      `flag:"runner-bucket" env:"RUNNER_BUCKET" default:"project-runner" help:"KV bucket of active runs, policy and canary state"`
+
+	// Secret is the webhook secret; New fills it from the environment or SecretFile.
+	Secret []byte
+}
+
+// Params are a run's parameters: the configured defaults, overridden per webhook request by its
+// "params" object.
+type Params struct {
+	Window        Duration `json:"window"`
+	Data          string   `json:"data"`
+	Candidates    []string `json:"candidates"`
+	Budget        int      `json:"budget"`
+	MaxRows       int      `json:"max_rows"`
+	MinRows       int      `json:"min_rows"`
+	Holdout       float64  `json:"holdout"`
+	Metric        string   `json:"metric"`
+	Margin        float64  `json:"margin"`
+	Deploy        string   `json:"deploy"`
+	CanaryTraffic int      `json:"canary_traffic"`
+	CanaryRows    int64    `json:"canary_rows"`
+	Seed          uint64   `json:"seed"`
+}
+
+// Duration is a time.Duration written in JSON as a Go duration string ("6h").
+type Duration time.Duration
+
+// MarshalJSON writes the duration as a string.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+// UnmarshalJSON reads a duration string.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("want a duration string such as \"6h\": %w", err)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// RunDefaults are the default run parameters as flags; a webhook's "params" object overrides them
+// per run.
+type RunDefaults struct {
+	Window        time.Duration `flag:"window" env:"TRAIN_WINDOW" default:"6h" help:"event-time span of recent data a run trains and judges on"`
+	Data          string        `flag:"data" env:"TRAIN_DATA" default:"labeled" help:"training data: labeled (the labeled stream's rows) or features (offline features from telemetry)"`
+	Candidates    []string      `flag:"candidates" env:"CANDIDATES" default:"lr,gbt" help:"model kinds a run tries"`
+	Budget        int           `flag:"budget" env:"BUDGET" default:"2" help:"hyperparameter trials per kind"`
+	MaxRows       int           `flag:"max-rows" env:"TRAIN_MAX_ROWS" default:"100000" help:"rows sampled for training"`
+	MinRows       int           `flag:"min-rows" env:"TRAIN_MIN_ROWS" default:"500" help:"fewest labeled rows a run trains on"`
+	Holdout       float64       `flag:"holdout" env:"HOLDOUT" default:"0.2" help:"most recent fraction of the window held out to judge candidate and champion"`
+	Metric        string        `flag:"gate-metric" env:"GATE_METRIC" default:"pr_auc" help:"metric the deploy gate compares"`
+	Margin        float64       `flag:"margin" env:"GATE_MARGIN" default:"0.01" help:"how much better the candidate must be to deploy"`
+	Deploy        string        `flag:"deploy" env:"DEPLOY" default:"direct" help:"direct (champion), canary (traffic share first, then promote or roll back) or none"`
+	CanaryTraffic int           `flag:"canary-traffic" env:"CANARY_TRAFFIC" default:"25" help:"percent of requests a canary receives"`
+	CanaryRows    int64         `flag:"canary-rows" env:"CANARY_ROWS" default:"2000" help:"labeled rows of the canary after which it is promoted or rolled back"`
+	Seed          int64         `flag:"seed" env:"TRAIN_SEED" default:"1" help:"seed of sampling and models"`
+}
+
+func (p RunDefaults) params() Params {
+	return Params{Window: Duration(p.Window), Data: p.Data, Candidates: p.Candidates, Budget: p.Budget, MaxRows: p.MaxRows,
+		MinRows: p.MinRows, Holdout: p.Holdout, Metric: p.Metric, Margin: p.Margin, Deploy: p.Deploy,
+		CanaryTraffic: p.CanaryTraffic, CanaryRows: p.CanaryRows, Seed: uint64(p.Seed)}
+}
+
+// Validate checks run parameters; the error names the parameter.
+func (p Params) Validate() error {
+	var errs []error
+	if p.Window <= 0 {
+		errs = append(errs, fmt.Errorf("window: %s, want > 0", time.Duration(p.Window)))
+	}
+	if p.Data != "labeled" && p.Data != "features" {
+		errs = append(errs, fmt.Errorf("data: %q, want labeled or features", p.Data))
+	}
+	if len(p.Candidates) == 0 {
+		errs = append(errs, errors.New("candidates: at least one model kind"))
+	}
+	for _, k := range p.Candidates {
+		if !slices.Contains(models.Kinds, k) {
+			errs = append(errs, fmt.Errorf("candidates: unknown kind %q (want %v)", k, models.Kinds))
+		}
+	}
+	if p.Budget < 1 || p.Budget > 50 {
+		errs = append(errs, fmt.Errorf("budget: %d, want 1..50", p.Budget))
+	}
+	if p.MaxRows < 100 {
+		errs = append(errs, fmt.Errorf("max_rows: %d, want >= 100", p.MaxRows))
+	}
+	if p.MinRows < 50 {
+		errs = append(errs, fmt.Errorf("min_rows: %d, want >= 50", p.MinRows))
+	}
+	if !(p.Holdout > 0 && p.Holdout < 0.9) {
+		errs = append(errs, fmt.Errorf("holdout: %g, want in (0, 0.9)", p.Holdout))
+	}
+	if !slices.Contains(evaluate.MetricNames(), p.Metric) {
+		errs = append(errs, fmt.Errorf("metric: unknown %q (want one of %v)", p.Metric, evaluate.MetricNames()))
+	}
+	if p.Margin < 0 || p.Margin > 1 {
+		errs = append(errs, fmt.Errorf("margin: %g, want 0..1", p.Margin))
+	}
+	switch p.Deploy {
+	case "direct", "canary", "none":
+	default:
+		errs = append(errs, fmt.Errorf("deploy: %q, want direct, canary or none", p.Deploy))
+	}
+	if p.CanaryTraffic < 1 || p.CanaryTraffic > 99 {
+		errs = append(errs, fmt.Errorf("canary_traffic: %d, want 1..99", p.CanaryTraffic))
+	}
+	if p.CanaryRows < 1 {
+		errs = append(errs, fmt.Errorf("canary_rows: %d, want >= 1", p.CanaryRows))
+	}
+	return errors.Join(errs...)
+}
+
+// Validate checks the configuration.
+func (c *Config) Validate() error {
+	var errs []error
+	if len(c.Models) == 0 {
+		errs = append(errs, errors.New("models: at least one model"))
+	}
+	for _, m := range c.Models {
+		if err := registry.ValidName(m); err != nil {
+			errs = append(errs, fmt.Errorf("models: %w", err))
+		}
+	}
+	if c.ReplayWindow <= 0 {
+		errs = append(errs, fmt.Errorf("replay-window: %s, want > 0", c.ReplayWindow))
+	}
+	if c.MaxBody < 1024 {
+		errs = append(errs, fmt.Errorf("max-body: %d, want >= 1024", c.MaxBody))
+	}
+	if _, err := parseSchedules(c.Schedules, c.Models); err != nil {
+		errs = append(errs, fmt.Errorf("schedules: %w", err))
+	}
+	if c.PolicyEvents < 1 {
+		errs = append(errs, fmt.Errorf("policy-events: %d, want >= 1", c.PolicyEvents))
+	}
+	if c.PolicyWindow <= 0 {
+		errs = append(errs, fmt.Errorf("policy-window: %s, want > 0", c.PolicyWindow))
+	}
+	if c.Cooldown < 0 {
+		errs = append(errs, fmt.Errorf("cooldown: %s, want >= 0", c.Cooldown))
+	}
+	if c.Bucket == "" {
+		errs = append(errs, errors.New("runner-bucket: required"))
+	}
+	return errors.Join(errs...)
+}
+
+// modelSchedule is one model's cron schedule.
+type modelSchedule struct {
+	model string
+	sched schedule
+}
+
+func parseSchedules(s string, models []string) ([]modelSchedule, error) {
+	var out []modelSchedule
+	for _, item := range strings.Split(s, ";") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		m, expr, ok := strings.Cut(item, "=")
+		if !ok {
+			return nil, fmt.Errorf("%q: want model=cron expression", item)
+		}
+		m = strings.TrimSpace(m)
+		if !slices.Contains(models, m) {
+			return nil, fmt.Errorf("%q: model %q is not one of --models %v", item, m, models)
+		}
+		sc, err := parseSchedule(strings.TrimSpace(expr))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, modelSchedule{m, sc})
+	}
+	return out, nil
+}
