@@ -42,3 +42,20 @@ func timeFlag(name, value string, required bool, dst *time.Time) error {
 	*dst = t
 	return nil
 }
+
+// parseInterleaved parses flags that may come before or after the positional arguments and
+// returns the positional ones.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for len(args) > 0 {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	return pos, nil
+}

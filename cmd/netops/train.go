@@ -72,18 +72,9 @@ func cmdModels(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := config.Bind(fs, &c); err != nil {
 		return err
 	}
-	// Flags may come before or after the positional arguments.
-	var pos []string
-	rest := args[1:]
-	for len(rest) > 0 {
-		if err := fs.Parse(rest); err != nil {
-			return err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		pos = append(pos, fs.Arg(0))
-		rest = fs.Args()[1:]
+	pos, err := parseInterleaved(fs, args[1:])
+	if err != nil {
+		return err
 	}
 	if err := config.Load(fs, &c); err != nil {
 		return err
