@@ -146,8 +146,11 @@ type triggerConfig struct {
 	URL        string `flag:"url" env:"RUNNER_URL" default:"http://127.0.0.1:8080" help:"base URL of the project runner (netops up serves it on its port)"`
 	Model      string `flag:"model" env:"TRIGGER_MODEL" help:"model to retrain (default: the runner's only model)"`
 	Params     string `flag:"params" env:"TRIGGER_PARAMS" help:"run parameters as a JSON object, e.g. '{\"candidates\":[\"gbt\"],\"deploy\":\"canary\"}'"`
-	SecretFile string `flag:"webhook-secret-file" env:"WEBHOOK_SECRET_FILE" help:"file holding the webhook secret (else NETOPS_WEBHOOK_SECRET)"`
+	SecretFile string `flag:"webhook-secret-file" env:"WEBHOOK_SECRET_FILE" help:"file holding the webhook secret (else NETOPS_WEBHOOK_SECRET, else .netops/webhook-secret as netops up writes it)"`
 }
+
+// defaultSecretFile is where `netops up` keeps the webhook secret it generates.
+const defaultSecretFile = ".netops/webhook-secret"
 
 // cmdTrigger signs and sends a webhook request that starts a run.
 func cmdTrigger(ctx context.Context, args []string, stdout io.Writer) error {
@@ -167,6 +170,11 @@ func cmdTrigger(ctx context.Context, args []string, stdout io.Writer) error {
 		return errors.New("want one workflow name, e.g. netops trigger train")
 	}
 	secret := []byte(os.Getenv("NETOPS_WEBHOOK_SECRET"))
+	if len(secret) == 0 && c.SecretFile == "" {
+		if _, err := os.Stat(defaultSecretFile); err == nil {
+			c.SecretFile = defaultSecretFile // what `netops up` created
+		}
+	}
 	if c.SecretFile != "" {
 		b, err := os.ReadFile(c.SecretFile)
 		if err != nil {

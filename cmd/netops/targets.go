@@ -6,9 +6,13 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/netopsfn/netops/functions/driftdetectors"
+	"github.com/netopsfn/netops/functions/driftmagnitude"
 	"github.com/netopsfn/netops/functions/generator"
+	"github.com/netopsfn/netops/functions/labeledstream"
 	"github.com/netopsfn/netops/functions/modelserver"
 	"github.com/netopsfn/netops/functions/preprocessor"
+	"github.com/netopsfn/netops/functions/projectrunner"
 	"github.com/netopsfn/netops/internal/config"
 	"github.com/netopsfn/netops/internal/function"
 )
@@ -44,6 +48,10 @@ func targets() []target {
 		register("generator", "simulates the device fleet: telemetry.batch and labels.batch", generator.New),
 		register("preprocessor", "windowed features per device: features.batch, online features in KV", preprocessor.New),
 		register("model-server", "inference: pattern search and discords over the telemetry (more to come)", modelserver.New),
+		register("labeled-stream", "joins predictions with late labels: labeled.batch, endpoint accuracy/precision/recall/F1", labeledstream.New),
+		register("drift-detectors", "DDM, EDDM, Page-Hinkley, ADWIN on each model version's error stream: drift.warning, drift.detected", driftdetectors.New),
+		register("drift-magnitude", "per-feature TVD, Hellinger, KLD, PSI, JS, KS, Wasserstein against the training reference: drift.report", driftmagnitude.New),
+		register("project-runner", "retrain → judge → gated deploy on webhooks, Alertmanager, schedules and drift", projectrunner.New),
 	}
 }
 

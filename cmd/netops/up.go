@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -107,6 +109,10 @@ func cmdUp(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 	}
+	secretFile, err := ensureWebhookSecret(uc.Dir)
+	if err != nil {
+		return err
+	}
 	rt := &function.Runtime{Config: rc, Bus: b, Store: store, Log: log, Metrics: function.NewMetrics()}
 
 	mux := http.NewServeMux()
@@ -121,6 +127,11 @@ func cmdUp(ctx context.Context, args []string, stdout io.Writer) error {
 		if f := tfs.Lookup("ticks-per-second"); f != nil && os.Getenv(config.EnvName("TICKS_PER_SECOND")) == "" {
 			if err := tfs.Set(f.Name, strconv.FormatFloat(uc.Speed, 'g', -1, 64)); err != nil {
 				return fmt.Errorf("speed: %w", err)
+			}
+		}
+		if f := tfs.Lookup("webhook-secret-file"); f != nil && secretFile != "" {
+			if err := tfs.Set(f.Name, secretFile); err != nil {
+				return err
 			}
 		}
 		if err := load(tfs); err != nil {
@@ -145,12 +156,43 @@ func cmdUp(ctx context.Context, args []string, stdout io.Writer) error {
 	for i, fn := range fns {
 		names[i] = fn.Name
 	}
-	fmt.Fprintf(stdout, "netops %s is up\n  http:      http://localhost:%d  (/healthz /readyz /metrics, CloudEvents at /fn/<name>/)\n  nats:      %s\n  store:     %s\n  functions: %v\nCtrl-C stops it cleanly.\n",
-		version, ln.Addr().(*net.TCPAddr).Port, rc.NATS, store.String(), names)
+	fmt.Fprintf(stdout, "netops %s is up\n  http:      http://localhost:%d  (/healthz /readyz /metrics, CloudEvents at /fn/<name>/)\n  nats:      %s\n  store:     %s\n  functions: %v\n%sCtrl-C stops it cleanly.\n",
+		version, ln.Addr().(*net.TCPAddr).Port, rc.NATS, store.String(), names, secretBanner(secretFile))
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return rt.Run(gctx, fns...) })
 	g.Go(func() error { return function.Serve(gctx, ln, mux) })
 	err = g.Wait()
 	fmt.Fprintln(stdout, "netops stopped")
 	return err
+}
+
+// ensureWebhookSecret gives the project runner's webhook a secret when none is configured: a random
+// one kept in <dir>/webhook-secret (mode 0600), which `netops trigger` reads too. It returns the
+// file's path, or "" when a secret is configured.
+func ensureWebhookSecret(dir string) (string, error) {
+	if os.Getenv("NETOPS_WEBHOOK_SECRET") != "" || os.Getenv(config.EnvName("WEBHOOK_SECRET_FILE")) != "" {
+		return "", nil
+	}
+	path := filepath.Join(dir, "webhook-secret")
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		var b [32]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return "", err
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(path, []byte(hex.EncodeToString(b[:])+"\n"), 0o600); err != nil {
+			return "", fmt.Errorf("webhook secret: %w", err)
+		}
+	}
+	return path, nil
+}
+
+// secretBanner is the start banner's line about a generated webhook secret.
+func secretBanner(path string) string {
+	if path == "" {
+		return ""
+	}
+	return fmt.Sprintf("  webhook:   secret in %s (netops trigger train reads it)\n", path)
 }
