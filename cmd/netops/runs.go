@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/netopsfn/netops/internal/runs"
 	"io"
 	"net/http"
 	"os"
@@ -53,12 +54,12 @@ func cmdRuns(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	switch sub {
 	case "list":
-		runs, err := projectrunner.ListRuns(ctx, store)
+		all, err := runs.List(ctx, store)
 		if err != nil {
 			return err
 		}
-		var keep []*projectrunner.Run
-		for _, r := range runs {
+		var keep []*runs.Run
+		for _, r := range all {
 			if c.Model == "" || r.Model == c.Model {
 				keep = append(keep, r)
 			}
@@ -85,7 +86,7 @@ func cmdRuns(ctx context.Context, args []string, stdout io.Writer) error {
 		if len(pos) != 1 {
 			return fmt.Errorf("show: want one run id\n%s", usage)
 		}
-		r, err := projectrunner.LoadRun(ctx, store, pos[0])
+		r, err := runs.Load(ctx, store, pos[0])
 		if err != nil {
 			return err
 		}
@@ -112,7 +113,7 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-func printRun(w io.Writer, r *projectrunner.Run) {
+func printRun(w io.Writer, r *runs.Run) {
 	fmt.Fprintf(w, "run %s  %s %s  %s\n", r.ID, r.Workflow, r.Model, r.Status)
 	fmt.Fprintf(w, "trigger   %s by %s at %s\n", r.Trigger.Kind, r.Trigger.By, r.Trigger.At.Format(time.RFC3339))
 	if len(r.Coalesced) > 0 {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"github.com/netopsfn/netops/internal/runs"
 	"io"
 	"log/slog"
 	"net/http"
@@ -52,8 +53,8 @@ func TestTriggerAndRuns(t *testing.T) {
 	}
 	id := m[1]
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		r, err := projectrunner.LoadRun(context.Background(), store, id)
-		if err == nil && r.Status != projectrunner.StatusRunning {
+		r, err := runs.Load(context.Background(), store, id)
+		if err == nil && r.Status != runs.StatusRunning {
 			break
 		}
 		if time.Now().After(deadline) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/netopsfn/netops/internal/runs"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -148,7 +149,7 @@ func (fx *fixture) waitRun(t *testing.T, id string) *Run {
 	t.Helper()
 	deadline := time.Now().Add(90 * time.Second)
 	for time.Now().Before(deadline) {
-		r, err := LoadRun(context.Background(), fx.store, id)
+		r, err := runs.Load(context.Background(), fx.store, id)
 		if err == nil && r.Status != StatusRunning {
 			return r
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/netopsfn/netops/internal/runs"
 	"io"
 	"net/http"
 	"slices"
@@ -212,20 +213,20 @@ func (d *alertDedup) first(key string) bool {
 }
 
 func (r *runner) serveRuns(w http.ResponseWriter, req *http.Request) {
-	runs, err := ListRuns(req.Context(), r.store)
+	all, err := runs.List(req.Context(), r.store)
 	if err != nil {
 		httpjson.Error(w, http.StatusServiceUnavailable, "list runs: %v", err)
 		return
 	}
 	if m := req.URL.Query().Get("model"); m != "" {
-		runs = slices.DeleteFunc(runs, func(x *Run) bool { return x.Model != m })
+		all = slices.DeleteFunc(all, func(x *Run) bool { return x.Model != m })
 	}
-	httpjson.Write(w, http.StatusOK, map[string]any{"runs": runs})
+	httpjson.Write(w, http.StatusOK, map[string]any{"runs": all})
 }
 
 func (r *runner) serveRun(w http.ResponseWriter, req *http.Request) {
 	id := req.PathValue("id")
-	run, err := LoadRun(req.Context(), r.store, id)
+	run, err := runs.Load(req.Context(), r.store, id)
 	switch {
 	case errors.Is(err, blob.ErrNotFound), errors.Is(err, blob.ErrInvalidKey):
 		httpjson.Error(w, http.StatusNotFound, "no run %q", id)

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/netopsfn/netops/internal/runs"
 	"log/slog"
 	"strings"
 	"sync"
@@ -65,7 +66,7 @@ func (r *runner) start(ctx context.Context, model string, t Trigger, p Params) (
 	if run, ok := r.active[model]; ok {
 		run.Coalesced = append(run.Coalesced, t)
 		r.met.coalesced.WithLabelValues(model, t.Kind).Inc()
-		if err := saveRun(ctx, r.store, run); err != nil {
+		if err := runs.Save(ctx, r.store, run); err != nil {
 			r.log.Warn("coalesced trigger not recorded", "run", run.ID, "err", err)
 		}
 		return run.ID, true, nil
@@ -82,7 +83,7 @@ func (r *runner) start(ctx context.Context, model string, t Trigger, p Params) (
 		return "", false, fmt.Errorf("claim run for %s: %w", model, err)
 	}
 	run := &Run{ID: id, Workflow: "train", Model: model, Status: StatusRunning, Trigger: t, Params: p, Created: now}
-	if err := saveRun(ctx, r.store, run); err != nil {
+	if err := runs.Save(ctx, r.store, run); err != nil {
 		_ = r.kv.Delete(ctx, activeKey(model))
 		return "", false, err
 	}
@@ -112,7 +113,7 @@ func (r *runner) execute(run *Run) {
 	} else {
 		run.Status = StatusSucceeded
 	}
-	saveErr := saveRun(context.WithoutCancel(ctx), r.store, run)
+	saveErr := runs.Save(context.WithoutCancel(ctx), r.store, run)
 	delete(r.active, run.Model)
 	r.mu.Unlock()
 	if saveErr != nil {
@@ -135,7 +136,7 @@ func (r *runner) step(ctx context.Context, run *Run, name string, fn func(log *b
 	r.mu.Lock()
 	run.Steps = append(run.Steps, Step{Name: name, Status: StatusRunning, Start: time.Now().UTC()})
 	i := len(run.Steps) - 1
-	_ = saveRun(ctx, r.store, run)
+	_ = runs.Save(ctx, r.store, run)
 	r.mu.Unlock()
 	var log bytes.Buffer
 	err := fn(&log)
@@ -148,7 +149,7 @@ func (r *runner) step(ctx context.Context, run *Run, name string, fn func(log *b
 	if err != nil {
 		s.Status, s.Error = StatusFailed, err.Error()
 	}
-	if serr := saveRun(ctx, r.store, run); serr != nil && err == nil {
+	if serr := runs.Save(ctx, r.store, run); serr != nil && err == nil {
 		return serr
 	}
 	if err != nil {
@@ -288,7 +289,7 @@ func (r *runner) recover(ctx context.Context) error {
 			return err
 		}
 		id := string(e.Value())
-		run, err := LoadRun(ctx, r.store, id)
+		run, err := runs.Load(ctx, r.store, id)
 		if err == nil && run.Status == StatusRunning {
 			step := "start"
 			if n := len(run.Steps); n > 0 {
@@ -301,7 +302,7 @@ func (r *runner) recover(ctx context.Context) error {
 			run.Error = fmt.Sprintf("the runner stopped during step %s; marked failed at restart", step)
 			run.Reason = run.Error
 			run.Finished = time.Now().UTC()
-			if err := saveRun(ctx, r.store, run); err != nil {
+			if err := runs.Save(ctx, r.store, run); err != nil {
 				return err
 			}
 			r.log.Warn("interrupted run marked failed", "run", id, "model", m, "step", step)

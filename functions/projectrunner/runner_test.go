@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/netopsfn/netops/internal/runs"
 	"net/http"
 	"strconv"
 	"strings"
@@ -215,23 +216,23 @@ func TestDriftFloodStartsOneRun(t *testing.T) {
 	send(0, at)
 	send(0, at) // a redelivery counts once
 	send(1, at.Add(time.Minute))
-	if runs, _ := ListRuns(ctx, fx.store); len(runs) != 0 {
-		t.Fatalf("%d runs after 2 distinct events, policy wants 3", len(runs))
+	if all, _ := runs.List(ctx, fx.store); len(all) != 0 {
+		t.Fatalf("%d runs after 2 distinct events, policy wants 3", len(all))
 	}
 	for i := 2; i < 60; i++ {
 		send(i, at.Add(time.Duration(i)*time.Minute))
 	}
-	runs, _ := ListRuns(ctx, fx.store)
-	if len(runs) != 1 || runs[0].Trigger.Kind != "drift" || runs[0].Trigger.By != "ddm" {
-		t.Fatalf("%d runs after a flood in cooldown, want 1: %+v", len(runs), runs)
+	all, _ := runs.List(ctx, fx.store)
+	if len(all) != 1 || all[0].Trigger.Kind != "drift" || all[0].Trigger.By != "ddm" {
+		t.Fatalf("%d runs after a flood in cooldown, want 1: %+v", len(all), all)
 	}
-	fx.waitRun(t, runs[0].ID)
+	fx.waitRun(t, all[0].ID)
 	// After the cooldown the policy fires again.
 	for i := 100; i < 103; i++ {
 		send(i, at.Add(cfg.Cooldown+time.Duration(i)*time.Minute))
 	}
-	if runs, _ := ListRuns(ctx, fx.store); len(runs) != 2 {
-		t.Fatalf("%d runs after the cooldown, want 2", len(runs))
+	if all, _ := runs.List(ctx, fx.store); len(all) != 2 {
+		t.Fatalf("%d runs after the cooldown, want 2", len(all))
 	}
 }
 
@@ -260,11 +261,11 @@ func TestAlertmanager(t *testing.T) {
 	if code, _ := post(t, srv.URL+"/alertmanager", []byte(`not json`), nil); code != 400 {
 		t.Fatalf("bad JSON: %d", code)
 	}
-	runs, _ := ListRuns(context.Background(), fx.store)
-	if len(runs) != 1 || runs[0].Trigger.Kind != "alertmanager" || !strings.Contains(runs[0].Trigger.By, "a1") {
-		t.Fatalf("runs %+v", runs)
+	all, _ := runs.List(context.Background(), fx.store)
+	if len(all) != 1 || all[0].Trigger.Kind != "alertmanager" || !strings.Contains(all[0].Trigger.By, "a1") {
+		t.Fatalf("runs %+v", all)
 	}
-	fx.waitRun(t, runs[0].ID)
+	fx.waitRun(t, all[0].ID)
 }
 
 func TestScheduleInEventTime(t *testing.T) {
@@ -287,15 +288,15 @@ func TestScheduleInEventTime(t *testing.T) {
 	for i := range 100 { // 04:00 → 05:39: no boundary
 		batch(i, base.Add(time.Duration(i)*time.Minute))
 	}
-	if runs, _ := ListRuns(ctx, fx.store); len(runs) != 0 {
-		t.Fatalf("%d runs before 06:00", len(runs))
+	if all, _ := runs.List(ctx, fx.store); len(all) != 0 {
+		t.Fatalf("%d runs before 06:00", len(all))
 	}
 	batch(200, base.Add(2*time.Hour+time.Minute)) // 06:01 crosses 06:00
-	runs, _ := ListRuns(ctx, fx.store)
-	if len(runs) != 1 || runs[0].Trigger.Kind != "schedule" || runs[0].Trigger.By != "0 */6 * * *" {
-		t.Fatalf("runs %+v", runs)
+	all, _ := runs.List(ctx, fx.store)
+	if len(all) != 1 || all[0].Trigger.Kind != "schedule" || all[0].Trigger.By != "0 */6 * * *" {
+		t.Fatalf("runs %+v", all)
 	}
-	fx.waitRun(t, runs[0].ID)
+	fx.waitRun(t, all[0].ID)
 }
 
 func TestRecoverMarksInterruptedRunFailed(t *testing.T) {
@@ -304,7 +305,7 @@ func TestRecoverMarksInterruptedRunFailed(t *testing.T) {
 	ctx := context.Background()
 	run := &Run{ID: "20261123-000000-dead", Workflow: "train", Model: "netops", Status: StatusRunning, Created: time.Now().UTC(),
 		Steps: []Step{{Name: "assemble", Status: StatusSucceeded}, {Name: "train", Status: StatusRunning}}}
-	if err := saveRun(ctx, fx.store, run); err != nil {
+	if err := runs.Save(ctx, fx.store, run); err != nil {
 		t.Fatal(err)
 	}
 	kv, err := fx.bus.KV(ctx, cfg.Bucket)
@@ -315,7 +316,7 @@ func TestRecoverMarksInterruptedRunFailed(t *testing.T) {
 		t.Fatal(err)
 	}
 	fx.start(t, cfg)
-	got, err := LoadRun(ctx, fx.store, run.ID)
+	got, err := runs.Load(ctx, fx.store, run.ID)
 	if err != nil || got.Status != StatusFailed || !strings.Contains(got.Error, "during step train") || got.Steps[1].Status != StatusFailed {
 		t.Fatalf("%+v %v", got, err)
 	}

@@ -3,6 +3,7 @@ package projectrunner
 import (
 	"context"
 	"fmt"
+	"github.com/netopsfn/netops/internal/runs"
 	"slices"
 	"time"
 
@@ -246,7 +247,7 @@ func (r *runner) judgeCanary(ctx context.Context, c *canaryState) error {
 	r.log.Info("canary judged", "model", c.Model, "version", c.Version, "decision", decision, "reason", reason)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	run, err := LoadRun(ctx, r.store, c.RunID)
+	run, err := runs.Load(ctx, r.store, c.RunID)
 	if err != nil {
 		return nil
 	}
@@ -258,5 +259,5 @@ func (r *runner) judgeCanary(ctx context.Context, c *canaryState) error {
 		run.Decision = DecisionDeployed
 	}
 	run.Reason += "; " + reason + ": " + decision
-	return saveRun(ctx, r.store, run)
+	return runs.Save(ctx, r.store, run)
 }

@@ -1,4 +1,8 @@
-package projectrunner
+// Package runs is the record of the project runner's workflow runs (MLflow-style tracking): what
+// triggered a run, its parameters, each step's status, duration and log, the candidate's and the
+// champion's metrics, and the decision with its reason. Records live in the object store at
+// runs/<id>/run.json, where the runner writes them and the CLI and the console read them.
+package runs
 
 import (
 	"context"
@@ -86,12 +90,12 @@ type DataSummary struct {
 	Positives   int       `json:"positives"`
 }
 
-// RunKey returns the object key of a run record.
-func RunKey(id string) string { return "runs/" + id + "/run.json" }
+// Key returns the object key of a run record.
+func Key(id string) string { return "runs/" + id + "/run.json" }
 
-// LoadRun reads a run record.
-func LoadRun(ctx context.Context, store blob.Store, id string) (*Run, error) {
-	data, err := blob.GetBytes(ctx, store, RunKey(id))
+// Load reads a run record.
+func Load(ctx context.Context, store blob.Store, id string) (*Run, error) {
+	data, err := blob.GetBytes(ctx, store, Key(id))
 	if err != nil {
 		return nil, fmt.Errorf("run %s: %w", id, err)
 	}
@@ -102,16 +106,17 @@ func LoadRun(ctx context.Context, store blob.Store, id string) (*Run, error) {
 	return &r, nil
 }
 
-func saveRun(ctx context.Context, store blob.Store, r *Run) error {
+// Save writes a run record.
+func Save(ctx context.Context, store blob.Store, r *Run) error {
 	data, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return err
 	}
-	return blob.PutBytes(ctx, store, RunKey(r.ID), data)
+	return blob.PutBytes(ctx, store, Key(r.ID), data)
 }
 
-// ListRuns returns the run records in the store, newest first.
-func ListRuns(ctx context.Context, store blob.Store) ([]*Run, error) {
+// List returns the run records in the store, newest first.
+func List(ctx context.Context, store blob.Store) ([]*Run, error) {
 	objs, err := store.List(ctx, "runs/")
 	if err != nil {
 		return nil, err
@@ -122,7 +127,7 @@ func ListRuns(ctx context.Context, store blob.Store) ([]*Run, error) {
 		if !ok || strings.Contains(id, "/") {
 			continue
 		}
-		r, err := LoadRun(ctx, store, id)
+		r, err := Load(ctx, store, id)
 		if err != nil {
 			if errors.Is(err, blob.ErrNotFound) {
 				continue
