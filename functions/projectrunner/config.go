@@ -25,6 +25,7 @@ type Config struct {
 	PolicyStatuses  []string      `flag:"policy-statuses" env:"POLICY_STATUSES" default:"DRIFT_DETECTED" help:"drift.report statuses that count toward a run (empty: none)"`
 	PolicyEvents    int           `flag:"policy-events" env:"POLICY_EVENTS" default:"1" help:"drift events within --policy-window that start a run"`
 	PolicyWindow    time.Duration `flag:"policy-window" env:"POLICY_WINDOW" default:"1h" help:"event-time window in which --policy-events must arrive"`
+	PostDriftRows   int64         `flag:"post-drift-rows" env:"POST_DRIFT_ROWS" default:"2000" help:"labeled rows since the drift a drift-triggered run waits for and trains on (0: start at once on the usual window)"`
 	Cooldown        time.Duration `flag:"cooldown" env:"COOLDOWN" default:"2h" help:"event time after a drift-triggered run during which drift events start no other run"`
 
 	Run    RunDefaults // the default run parameters
@@ -83,6 +84,9 @@ func (c *Config) Validate() error {
 	}
 	if c.PolicyWindow <= 0 {
 		errs = append(errs, fmt.Errorf("policy-window: %s, want > 0", c.PolicyWindow))
+	}
+	if c.PostDriftRows < 0 {
+		errs = append(errs, fmt.Errorf("post-drift-rows: %d, want >= 0", c.PostDriftRows))
 	}
 	if c.Cooldown < 0 {
 		errs = append(errs, fmt.Errorf("cooldown: %s, want >= 0", c.Cooldown))

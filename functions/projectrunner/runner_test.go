@@ -200,6 +200,7 @@ func TestDriftFloodStartsOneRun(t *testing.T) {
 	fx.weakChampion(t)
 	cfg := testConfig(t)
 	cfg.PolicyEvents = 3
+	cfg.PostDriftRows = 0 // start at once
 	fn, _, _ := fx.start(t, cfg)
 	ctx := context.Background()
 	send := func(i int, at time.Time) {
@@ -322,5 +323,48 @@ func TestRecoverMarksInterruptedRunFailed(t *testing.T) {
 	}
 	if _, err := kv.Get(ctx, activeKey("netops")); err == nil {
 		t.Fatal("active marker left behind")
+	}
+}
+
+func TestDriftRunWaitsForPostDriftRows(t *testing.T) {
+	fx := newFixture(t, 10, 12)
+	fx.weakChampion(t)
+	cfg := testConfig(t)
+	cfg.PostDriftRows = 2000
+	fn, _, _ := fx.start(t, cfg)
+	ctx := context.Background()
+	handle := func(typ, id string, p events.Payload) {
+		e, err := events.New(typ, "/test", id, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := fn.Handle(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	onset := fx.end.Add(-3 * time.Hour)
+	handle(events.DriftDetected, "d1", &events.DriftSignal{Model: "netops", Version: 1, Detector: "ddm", Index: 5, EventTime: onset})
+	labeled := func(i int, to time.Time, rows int64) {
+		handle(events.LabeledBatch, fmt.Sprintf("l%d", i), &events.Batch{Key: fmt.Sprintf("labeled/model=netops/x/%d.parquet", i), Rows: rows,
+			From: to.Add(-time.Minute), To: to, SchemaVersion: events.SchemaVersion, Model: "netops", Version: 1})
+	}
+	labeled(1, onset.Add(-time.Hour), 5000) // before the drift: does not count
+	labeled(2, onset.Add(time.Hour), 1000)
+	labeled(2, onset.Add(time.Hour), 1000) // redelivered: counts once
+	if all, _ := runs.List(ctx, fx.store); len(all) != 0 {
+		t.Fatalf("%d runs with 1000 post-drift rows, want 0 until 2000", len(all))
+	}
+	labeled(3, fx.end, 1000)
+	all, _ := runs.List(ctx, fx.store)
+	if len(all) != 1 {
+		t.Fatalf("%d runs after 2000 post-drift rows, want 1", len(all))
+	}
+	run := fx.waitRun(t, all[0].ID)
+	if run.Trigger.Kind != "drift" || run.Trigger.Detail["post_drift_rows"] != "2000" || run.Data == nil ||
+		!run.Data.From.Equal(onset) || !run.Data.To.Equal(fx.end) || time.Duration(run.Params.Window) != 3*time.Hour {
+		t.Fatalf("run %+v data %+v", run, run.Data)
+	}
+	if run.Status != StatusSucceeded || run.Decision != DecisionDeployed {
+		t.Fatalf("run %s %s: %s %s", run.Status, run.Decision, run.Reason, run.Error)
 	}
 }

@@ -22,6 +22,17 @@ type modelState struct {
 	CooldownUntil time.Time            `json:"cooldown_until,omitzero"`
 	NextFire      map[string]time.Time `json:"next_fire,omitempty"`
 	Canary        *canaryState         `json:"canary,omitempty"`
+	// Armed is a drift-triggered run waiting for enough post-drift labeled rows to train on.
+	Armed *armed `json:"armed,omitempty"`
+}
+
+// armed is a drift trigger that fired: the run starts once PostDriftRows labeled rows newer than
+// Since have arrived, and trains on the data since then only.
+type armed struct {
+	Since   time.Time `json:"since"`
+	Rows    int64     `json:"rows"`
+	Trigger Trigger   `json:"trigger"`
+	Batches []string  `json:"batches,omitempty"` // recent batch keys counted
 }
 
 // driftMark is one counted drift event (its id keeps a redelivery from counting twice).
@@ -118,10 +129,14 @@ func (r *runner) handle(ctx context.Context, e cloudevents.Event) ([]cloudevents
 	return nil, nil
 }
 
-// onDrift counts a drift event and starts a run when the policy says so: PolicyEvents events
-// within PolicyWindow of event time, outside the cooldown of the last drift-triggered run.
+// onDrift counts a drift event and, when the policy says so (PolicyEvents events within
+// PolicyWindow of event time, outside the cooldown of the last drift-triggered run), arms a run:
+// it starts once PostDriftRows labeled rows have arrived since the first counted event (at once
+// when PostDriftRows is 0), and trains on the rows since then, so the candidate learns the world
+// after the drift rather than the one the champion already knew.
 func (r *runner) onDrift(ctx context.Context, model, id string, at time.Time, t Trigger) error {
 	fire := false
+	var since time.Time
 	_, err := r.updateState(ctx, model, func(s *modelState) error {
 		fire = false
 		if slices.ContainsFunc(s.Drift, func(m driftMark) bool { return m.ID == id }) {
@@ -135,10 +150,20 @@ func (r *runner) onDrift(ctx context.Context, model, id string, at time.Time, t 
 		if len(s.Drift) > 4*r.cfg.PolicyEvents+16 {
 			s.Drift = s.Drift[len(s.Drift)-(4*r.cfg.PolicyEvents+16):]
 		}
-		if len(s.Drift) >= r.cfg.PolicyEvents && !at.Before(s.CooldownUntil) {
+		if len(s.Drift) >= r.cfg.PolicyEvents && !at.Before(s.CooldownUntil) && s.Armed == nil {
 			fire = true
+			since = s.Drift[0].At
+			for _, m := range s.Drift {
+				if m.At.Before(since) {
+					since = m.At
+				}
+			}
 			s.CooldownUntil = at.Add(r.cfg.Cooldown)
 			s.Drift = s.Drift[:0]
+			if r.cfg.PostDriftRows > 0 {
+				t.Detail["post_drift_since"] = since.Format(time.RFC3339)
+				s.Armed = &armed{Since: since, Trigger: t}
+			}
 		}
 		return nil
 	})
@@ -147,6 +172,10 @@ func (r *runner) onDrift(ctx context.Context, model, id string, at time.Time, t 
 			r.met.suppressed.WithLabelValues(model).Inc()
 		}
 		return err
+	}
+	if r.cfg.PostDriftRows > 0 {
+		r.log.Info("drift policy armed a run; waiting for post-drift rows", "model", model, "since", since, "rows", r.cfg.PostDriftRows, "by", t.By)
+		return nil
 	}
 	runID, coalesced, err := r.start(ctx, model, t, r.cfg.Run.params())
 	if err != nil {
@@ -160,8 +189,9 @@ func (r *runner) onDrift(ctx context.Context, model, id string, at time.Time, t 
 func (r *runner) onLabeled(ctx context.Context, b *events.Batch) error {
 	var due []string
 	var judge *canaryState
-	_, err := r.updateState(ctx, b.Model, func(s *modelState) error {
-		due, judge = nil, nil
+	var ready *armed
+	st, err := r.updateState(ctx, b.Model, func(s *modelState) error {
+		due, judge, ready = nil, nil, nil
 		if b.To.After(s.EventTime) {
 			s.EventTime = b.To
 		}
@@ -178,6 +208,18 @@ func (r *runner) onLabeled(ctx context.Context, b *events.Batch) error {
 			}
 			if !ok || !s.EventTime.Before(next) {
 				s.NextFire[ms.sched.expr] = ms.sched.next(s.EventTime)
+			}
+		}
+		if a := s.Armed; a != nil && !b.To.Before(a.Since) && !slices.Contains(a.Batches, b.Key) {
+			a.Rows += b.Rows
+			a.Batches = append(a.Batches, b.Key)
+			if len(a.Batches) > 64 {
+				a.Batches = a.Batches[1:]
+			}
+			if a.Rows >= r.cfg.PostDriftRows {
+				aa := *a
+				ready = &aa
+				s.Armed = nil
 			}
 		}
 		if c := s.Canary; c != nil && c.Version == b.Version && !slices.Contains(c.Batches, b.Key) {
@@ -202,6 +244,16 @@ func (r *runner) onLabeled(ctx context.Context, b *events.Batch) error {
 			Detail: map[string]string{"event_time": b.To.Format(time.RFC3339)}}, r.cfg.Run.params()); err != nil {
 			return err
 		}
+	}
+	if ready != nil {
+		p := r.cfg.Run.params()
+		p.Window = runs.Duration(st.EventTime.Sub(ready.Since))
+		ready.Trigger.Detail["post_drift_rows"] = fmt.Sprint(ready.Rows)
+		id, coalesced, err := r.start(ctx, b.Model, ready.Trigger, p)
+		if err != nil {
+			return err
+		}
+		r.log.Info("drift policy started a run on post-drift data", "model", b.Model, "run", id, "coalesced", coalesced, "window", time.Duration(p.Window))
 	}
 	if judge != nil {
 		return r.judgeCanary(ctx, judge)
