@@ -20,6 +20,7 @@ import (
 	"github.com/netopsfn/netops/internal/blob"
 	"github.com/netopsfn/netops/internal/bus"
 	"github.com/netopsfn/netops/internal/config"
+	"github.com/netopsfn/netops/internal/console"
 	"github.com/netopsfn/netops/internal/function"
 )
 
@@ -148,15 +149,20 @@ func cmdUp(ctx context.Context, args []string, stdout io.Writer) error {
 		fns = append(fns, fn)
 	}
 
-	ln, err := net.Listen("tcp", ":"+strconv.Itoa(rc.Port))
-	if err != nil {
-		return err
-	}
 	names := make([]string, len(fns))
 	for i, fn := range fns {
 		names[i] = fn.Name
 	}
-	fmt.Fprintf(stdout, "netops %s is up\n  http:      http://localhost:%d  (/healthz /readyz /metrics, CloudEvents at /fn/<name>/)\n  nats:      %s\n  store:     %s\n  functions: %v\n%sCtrl-C stops it cleanly.\n",
+	con, err := console.New(console.Options{Store: store, Bus: b, Gatherer: rt.Metrics.Registry, Functions: names, Log: log})
+	if err != nil {
+		return err
+	}
+	con.Routes(mux)
+	ln, err := net.Listen("tcp", ":"+strconv.Itoa(rc.Port))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "netops %s is up\n  console:   http://localhost:%[2]d/console/\n  http:      http://localhost:%[2]d  (/healthz /readyz /metrics, CloudEvents at /fn/<name>/)\n  nats:      %s\n  store:     %s\n  functions: %v\n%sCtrl-C stops it cleanly.\n",
 		version, ln.Addr().(*net.TCPAddr).Port, rc.NATS, store.String(), names, secretBanner(secretFile))
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return rt.Run(gctx, fns...) })

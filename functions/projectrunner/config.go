@@ -21,11 +21,11 @@ type Config struct {
 	MaxBody      int64         `flag:"max-body" env:"RUNNER_MAX_BODY" default:"65536" help:"largest webhook or Alertmanager body in bytes"`
 	Schedules    string        `flag:"schedules" env:"SCHEDULES" help:"cron schedules in event time, model=expr separated by ';', e.g. 'netops=0 */6 * * *'"`
 
-	PolicyDetectors []string      `flag:"policy-detectors" env:"POLICY_DETECTORS" help:"detectors whose drift.detected counts toward a run (empty: all)"`
+	PolicyDetectors []string      `flag:"policy-detectors" env:"POLICY_DETECTORS" default:"ddm,adwin" help:"detectors whose drift.detected counts toward a run (empty: all); the default leaves out EDDM and Page-Hinkley, whose demo settings raise false alarms every few thousand rows of a stationary stream"`
 	PolicyStatuses  []string      `flag:"policy-statuses" env:"POLICY_STATUSES" default:"DRIFT_DETECTED" help:"drift.report statuses that count toward a run (empty: none)"`
 	PolicyEvents    int           `flag:"policy-events" env:"POLICY_EVENTS" default:"1" help:"drift events within --policy-window that start a run"`
 	PolicyWindow    time.Duration `flag:"policy-window" env:"POLICY_WINDOW" default:"1h" help:"event-time window in which --policy-events must arrive"`
-	PostDriftRows   int64         `flag:"post-drift-rows" env:"POST_DRIFT_ROWS" default:"2000" help:"labeled rows since the drift a drift-triggered run waits for and trains on (0: start at once on the usual window)"`
+	PostDriftRows   int64         `flag:"post-drift-rows" env:"POST_DRIFT_ROWS" default:"20000" help:"labeled rows since the drift a drift-triggered run waits for and trains on (0: start at once on the usual window)"`
 	Cooldown        time.Duration `flag:"cooldown" env:"COOLDOWN" default:"2h" help:"event time after a drift-triggered run during which drift events start no other run"`
 
 	Run    RunDefaults // the default run parameters
