@@ -35,6 +35,7 @@ func commands() []command {
 		{"train", "train, test and register a model from a training set", cmdTrain},
 		{"models", "list, show, promote or roll back registered models", cmdModels},
 		{"patterns", "search a device's telemetry: nearest subsequences (search) or anomalies (discords)", cmdPatterns},
+		{"infer", "send rows or device ids to a model server and print the predictions", cmdInfer},
 		{"detect", "run a streaming drift detector over a file of values, one per line", cmdDetect},
 		{"drift", "compare two data sets feature by feature: TVD, Hellinger, KLD, PSI, JS, KS, Wasserstein", cmdDrift},
 		{"runs", "list the project runner's runs or show one: trigger, steps, metrics, decision", cmdRuns},

@@ -47,7 +47,7 @@ func targets() []target {
 	return []target{
 		register("generator", "simulates the device fleet: telemetry.batch and labels.batch", generator.New),
 		register("preprocessor", "windowed features per device: features.batch, online features in KV", preprocessor.New),
-		register("model-server", "inference: pattern search and discords over the telemetry (more to come)", modelserver.New),
+		register("model-server", "inference: OIP v2, MLRun, MLflow, Seldon; champion/canary/shadow; batch scoring; pattern search", modelserver.New),
 		register("labeled-stream", "joins predictions with late labels: labeled.batch, endpoint accuracy/precision/recall/F1", labeledstream.New),
 		register("drift-detectors", "DDM, EDDM, Page-Hinkley, ADWIN on each model version's error stream: drift.warning, drift.detected", driftdetectors.New),
 		register("drift-magnitude", "per-feature TVD, Hellinger, KLD, PSI, JS, KS, Wasserstein against the training reference: drift.report", driftmagnitude.New),

@@ -14,6 +14,7 @@ import (
 	"github.com/netopsfn/netops/internal/features"
 	"github.com/netopsfn/netops/internal/function"
 	"github.com/netopsfn/netops/internal/registry"
+	"github.com/netopsfn/netops/internal/tables"
 	"github.com/netopsfn/netops/internal/testenv"
 )
 
@@ -52,6 +53,10 @@ func TestMLRunAndMLflow(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := online.Put(context.Background(), "0000000000042", val); err != nil {
+		t.Fatal(err)
+	}
+	// 9999999999999 is a fleet device (in the device table) without online features yet: imputed.
+	if err := tables.Put(context.Background(), store, "devices/devices.parquet", []tables.Device{{Device: "0000000000042"}, {Device: "9999999999999"}}); err != nil {
 		t.Fatal(err)
 	}
 	cfg := servingConfig()
@@ -105,9 +110,14 @@ func TestMLRunAndMLflow(t *testing.T) {
 		{"/invocations", `{"dataframe_split": {"columns": ["a"], "data": [[1, 2]]}}`, "2 values for 1 columns"},
 		{"/v2/models/netops/infer", `{"inputs": [[1, 2, 3]]}`, "3 values, the model takes 4"},
 		{"/v2/models/netops/infer", `{"inputs": [["a", "b"]]}`, "device id"},
+		{"/v2/models/netops/infer", `{"inputs": [["1234567890123"]]}`, `unknown device \"1234567890123\": no online features`},
 	} {
-		if code, got := post(t, srv.URL+tc.path, tc.body); code != 400 || !strings.Contains(got, tc.want) {
-			t.Errorf("POST %s %s = %d %s; want 400 with %q", tc.path, tc.body, code, got, tc.want)
+		want := 400
+		if strings.Contains(tc.want, "unknown device") {
+			want = 404
+		}
+		if code, got := post(t, srv.URL+tc.path, tc.body); code != want || !strings.Contains(got, tc.want) {
+			t.Errorf("POST %s %s = %d %s; want %d with %q", tc.path, tc.body, code, got, want, tc.want)
 		}
 	}
 }

@@ -1,6 +1,9 @@
-// Package modelserver is the model-server function. It scores every features.batch with the
-// champion version of each served model into a predictions batch, reloads a model when its
-// champion moves (model.deployed), answers Open Inference Protocol inference, and serves
+// Package modelserver is the model-server function. It serves several models and versions side
+// by side — the champion, a canary taking a share of the requests (sticky per device on request),
+// a shadow scoring a copy of them — behind the Open Inference Protocol, MLRun V2, MLflow and
+// Seldon protocols; scores every features.batch with each of them into predictions batches;
+// hot-reloads on model.deployed by swapping an immutable routing table; logs every request to
+// Parquet and the endpoint records; and serves
 // time-series pattern search and discords over the device telemetry (the Cloudera lab's two
 // matrix-profile models): POST /patterns/search, POST /patterns/discords and the OIP model
 // pattern-search.
@@ -11,14 +14,17 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
-	"log/slog"
-
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/netopsfn/netops/internal/blob"
+	"github.com/netopsfn/netops/internal/bus"
+	"github.com/netopsfn/netops/internal/endpoint"
 	"github.com/netopsfn/netops/internal/events"
 	"github.com/netopsfn/netops/internal/function"
 	"github.com/netopsfn/netops/internal/httpjson"
@@ -26,49 +32,45 @@ import (
 	"github.com/netopsfn/netops/internal/registry"
 )
 
-// Config is the model server's configuration.
-type Config struct {
-	Models          []string `flag:"models" env:"SERVE_MODELS" default:"netops" help:"registry models to serve (their champion versions)"`
-	Alias           string   `flag:"alias" env:"SERVE_ALIAS" default:"champion" help:"the alias whose version is served"`
-	OnlineBucket    string   `flag:"online-bucket" env:"ONLINE_BUCKET" default:"online-features" help:"KV bucket of the online feature vectors, for device-id requests"`
-	TelemetryPrefix string   `flag:"telemetry-prefix" env:"TELEMETRY_PREFIX" default:"telemetry/" help:"key prefix of the telemetry the pattern routes search"`
-	MaxPoints       int      `flag:"max-points" env:"MAX_POINTS" default:"1000000" help:"longest series a pattern request may load"`
-}
-
-// Validate checks the configuration.
-func (c *Config) Validate() error {
-	var errs []error
-	if len(c.Models) == 0 {
-		errs = append(errs, errors.New("models: at least one model to serve"))
-	}
-	if c.Alias == "" {
-		errs = append(errs, errors.New("alias: required"))
-	}
-	if c.TelemetryPrefix == "" {
-		errs = append(errs, errors.New("telemetry-prefix: required"))
-	}
-	if c.MaxPoints < 10 {
-		errs = append(errs, fmt.Errorf("max-points: %d, want >= 10", c.MaxPoints))
-	}
-	return errors.Join(errs...)
-}
-
 type server struct {
-	cfg     Config
-	store   blob.Store
-	log     *slog.Logger
-	serving *serving
-	online  jetstream.KeyValue // nil without a bus: device ids are then imputed
+	cfg       Config
+	store     blob.Store
+	bus       *bus.Bus // nil in tests without a bus: no notices, no endpoint records
+	log       *slog.Logger
+	router    *router
+	metrics   *metrics
+	stats     *stats
+	endpoints *endpoint.Store
+	online    jetstream.KeyValue // nil without a bus: only the device table is consulted
+	devices   *deviceSet
+	records   chan *Record
+	shadowQ   chan shadowJob
 }
 
-// New builds the model-server function and loads the serving version of each model.
+// New builds the model-server function and loads every version the served models' aliases point
+// at. Its Run (monitoring, shadow scoring, endpoint records) must run for the serving log to be
+// written; requests never wait for it.
 func New(cfg Config, d function.Deps) (*function.Function, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
 	log := d.Log
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &server{cfg: cfg, store: d.Store, log: log,
-		serving: &serving{reg: registry.New(d.Store), alias: cfg.Alias, models: map[string]*loaded{}}}
+	reg := d.Metrics
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	m, err := newMetrics(reg)
+	if err != nil {
+		return nil, fmt.Errorf("model-server metrics: %w", err)
+	}
+	s := &server{cfg: cfg, store: d.Store, bus: d.Bus, log: log, metrics: m, stats: newStats(),
+		devices: &deviceSet{store: d.Store, key: cfg.DevicesKey},
+		records: make(chan *Record, cfg.MonitorBuffer), shadowQ: make(chan shadowJob, 1024)}
+	s.router = newRouter(registry.New(d.Store), cfg, m.attach)
 	if err := s.reloadAll(context.Background()); err != nil {
 		return nil, err
 	}
@@ -78,27 +80,92 @@ func New(cfg Config, d function.Deps) (*function.Function, error) {
 			return nil, err
 		}
 		s.online = kv
+		if s.endpoints, err = endpoint.Open(context.Background(), d.Bus); err != nil {
+			return nil, err
+		}
+		if err := s.restoreShares(context.Background()); err != nil {
+			return nil, err
+		}
 	}
 	return &function.Function{Name: "model-server", Consumes: []string{events.FeaturesBatch, events.ModelDeployed},
-		Handle: s.handle, Routes: s.routes}, nil
+		Handle: s.handle, Routes: s.routes, Run: s.run}, nil
+}
+
+// restoreShares gives each canary the traffic share its endpoint record holds, which the last
+// model.deployed set before a restart (the registry keeps aliases, not shares).
+func (s *server) restoreShares(ctx context.Context) error {
+	for _, rt := range s.router.table().list() {
+		if rt.canary == nil {
+			continue
+		}
+		rec, found, err := s.endpoints.Get(ctx, rt.name, rt.canary.version)
+		if err != nil {
+			return fmt.Errorf("endpoint record of %s v%d: %w", rt.name, rt.canary.version, err)
+		}
+		if found && rec.Alias == s.cfg.CanaryAlias && rec.Traffic > 0 && rec.Traffic < 100 && rec.Traffic != rt.share {
+			s.router.setShare(rt.name, rec.Traffic)
+			if err := s.router.reload(ctx, rt.name); err != nil {
+				return err
+			}
+		}
+	}
+	s.metrics.publishTable(s.router.table())
+	return nil
+}
+
+// run is the background work until ctx is done: the monitor, the shadow scorer and the periodic
+// re-read of the registry's aliases.
+func (s *server) run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for {
+			select {
+			case j := <-s.shadowQ:
+				s.shadowScore(j)
+			case <-ctx.Done():
+				return
+			}
+		}
+	})
+	if s.cfg.ReloadEvery > 0 {
+		wg.Go(func() {
+			tick := time.NewTicker(s.cfg.ReloadEvery)
+			defer tick.Stop()
+			for {
+				select {
+				case <-tick.C:
+					if err := s.reloadAll(ctx); err != nil {
+						s.log.Warn("periodic reload from the registry failed; serving what is loaded", "err", err)
+					}
+				case <-ctx.Done():
+					return
+				}
+			}
+		})
+	}
+	err := s.monitor(ctx)
+	wg.Wait()
+	return err
 }
 
 func (s *server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v2/health/live", s.serveLive)
-	mux.HandleFunc("GET /v2/health/ready", s.serveLive)
+	mux.HandleFunc("GET /v2/health/ready", s.serveReady)
 	mux.HandleFunc("GET /v2", s.serveServer)
 	mux.HandleFunc("GET /v2/models/{name}", s.serveModel)
-	mux.HandleFunc("GET /v2/models/{name}/ready", s.serveModel)
+	mux.HandleFunc("GET /v2/models/{name}/ready", s.serveModelReady)
+	mux.HandleFunc("GET /v2/models/{name}/versions/{version}", s.serveModel)
+	mux.HandleFunc("GET /v2/models/{name}/versions/{version}/ready", s.serveModelReady)
 	mux.HandleFunc("POST /v2/models/{name}/infer", s.serveInfer)
+	mux.HandleFunc("POST /v2/models/{name}/versions/{version}/infer", s.serveInfer)
 	mux.HandleFunc("POST /invocations", s.serveInvocations)
+	mux.HandleFunc("POST /api/v1.0/predictions", s.serveSeldon)
 	mux.HandleFunc("POST /patterns/search", s.serveSearch)
 	mux.HandleFunc("POST /patterns/discords", s.serveDiscords)
 	mux.HandleFunc("GET /v2/models/pattern-search", s.servePatternModel)
 	mux.HandleFunc("GET /v2/models/pattern-search/ready", s.servePatternModel)
 	mux.HandleFunc("POST /v2/models/pattern-search/infer", s.servePatternInfer)
 }
-
-const maxBody = 4 << 20
 
 // SearchRequest is the body of POST /patterns/search.
 type SearchRequest struct {
@@ -158,7 +225,7 @@ func (s *server) load(ctx context.Context, device, metric string, from, to *time
 
 func (s *server) serveSearch(w http.ResponseWriter, r *http.Request) {
 	req := SearchRequest{K: 5}
-	if status, err := httpjson.Decode(r, maxBody, true, &req); err != nil {
+	if status, err := httpjson.Decode(r, s.cfg.MaxBody, true, &req); err != nil {
 		httpjson.Error(w, status, "%v", err)
 		return
 	}
@@ -195,7 +262,7 @@ func result(device, metric string, m int, ser Series, matches []Match) PatternRe
 
 func (s *server) serveDiscords(w http.ResponseWriter, r *http.Request) {
 	req := DiscordsRequest{K: 3}
-	if status, err := httpjson.Decode(r, maxBody, true, &req); err != nil {
+	if status, err := httpjson.Decode(r, s.cfg.MaxBody, true, &req); err != nil {
 		httpjson.Error(w, status, "%v", err)
 		return
 	}
@@ -237,10 +304,12 @@ func statusOf(err error) int {
 
 // tensor is an Open Inference Protocol input or output.
 type tensor struct {
-	Name     string          `json:"name"`
-	Shape    []int           `json:"shape"`
-	Datatype string          `json:"datatype"`
-	Data     json.RawMessage `json:"data,omitempty"`
+	Name       string          `json:"name"`
+	Shape      []int           `json:"shape"`
+	Datatype   string          `json:"datatype"`
+	Data       json.RawMessage `json:"data,omitempty"`
+	Parameters map[string]any  `json:"parameters,omitempty"`
+	values     []float64       // Data already decoded (parseOIPFast), or nil
 }
 
 type inferRequest struct {
@@ -271,7 +340,7 @@ func (s *server) servePatternModel(w http.ResponseWriter, r *http.Request) {
 // (BYTES), optional k (INT32); outputs index, distance and start, one element per match.
 func (s *server) servePatternInfer(w http.ResponseWriter, r *http.Request) {
 	var req inferRequest
-	if status, err := httpjson.Decode(r, maxBody, true, &req); err != nil {
+	if status, err := httpjson.Decode(r, s.cfg.MaxBody, true, &req); err != nil {
 		httpjson.Error(w, status, "%v", err)
 		return
 	}

@@ -2,11 +2,9 @@ package modelserver
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
-	"strings"
-	"sync"
+	"strconv"
 
 	"github.com/netopsfn/netops/internal/features"
 	"github.com/netopsfn/netops/internal/models"
@@ -20,7 +18,9 @@ type loaded struct {
 	version int
 	model   models.Classifier
 	card    *registry.Card
-	columns []int // index in features.Names() of each model feature
+	columns []int  // index in features.Names() of each model feature
+	label   string // the version as a string, for responses and metric labels
+	metrics *versionMetrics
 }
 
 // load reads a version from the registry and checks it against the feature vector.
@@ -38,7 +38,7 @@ func load(ctx context.Context, reg *registry.Registry, name string, version int)
 		return nil, fmt.Errorf("%s v%d: %w", name, version, err)
 	}
 	names := features.Names()
-	l := &loaded{name: name, version: version, model: m, card: card}
+	l := &loaded{name: name, version: version, model: m, card: card, label: strconv.Itoa(version)}
 	for _, f := range m.FeatureNames() {
 		j := slices.Index(names, f)
 		if j < 0 {
@@ -47,18 +47,6 @@ func load(ctx context.Context, reg *registry.Registry, name string, version int)
 		l.columns = append(l.columns, j)
 	}
 	return l, nil
-}
-
-// score returns the probability and the decision for each vector of the preprocessor's 45
-// features, projected onto the model's features.
-func (l *loaded) score(vectors [][]float64) ([]float64, []bool, error) {
-	x := make([]float64, 0, len(vectors)*len(l.columns))
-	for _, v := range vectors {
-		for _, j := range l.columns {
-			x = append(x, v[j])
-		}
-	}
-	return l.predict(x, len(vectors))
 }
 
 // scoreRows is score for rows already in the model's feature order (inference requests).
@@ -70,10 +58,16 @@ func (l *loaded) scoreRows(rows [][]float64) ([]float64, []bool, error) {
 	return l.predict(x, len(rows))
 }
 
-// predict scores n rows of the row-major matrix x and applies the card's threshold.
+// predict scores n rows of the row-major matrix x and applies the card's threshold. A few rows
+// (single-row inference, the hot path) are scored one by one: the batch path's setup costs more
+// than the trees for one row, and both give the same numbers.
 func (l *loaded) predict(x []float64, n int) ([]float64, []bool, error) {
 	p := make([]float64, n)
-	if err := l.model.PredictBatch(x, p); err != nil {
+	if d := len(l.columns); n <= 4 && len(x) == n*d {
+		for i := range p {
+			p[i] = l.model.PredictProba(x[i*d : (i+1)*d])
+		}
+	} else if err := l.model.PredictBatch(x, p); err != nil {
 		return nil, nil, err
 	}
 	decisions := make([]bool, len(p))
@@ -83,58 +77,25 @@ func (l *loaded) predict(x []float64, n int) ([]float64, []bool, error) {
 	return p, decisions, nil
 }
 
-// serving holds the champion version of each served model, swapped atomically on reload so
-// requests in flight finish on the version they started with.
-type serving struct {
-	reg    *registry.Registry
-	alias  string
-	mu     sync.RWMutex
-	models map[string]*loaded
-}
-
-var errNoModel = errors.New("model not loaded")
-
-// get returns the serving version of a model.
-func (s *serving) get(name string) (*loaded, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	l, ok := s.models[name]
-	if !ok {
-		return nil, fmt.Errorf("%w: %q (no %s version registered yet)", errNoModel, name, s.alias)
+// reorder maps rows in from's feature order onto l's, for shadow scoring when the two versions
+// take different features.
+func (l *loaded) reorder(from *loaded, rows [][]float64) ([][]float64, error) {
+	if slices.Equal(l.columns, from.columns) {
+		return rows, nil
 	}
-	return l, nil
-}
-
-// list returns the loaded models sorted by name.
-func (s *serving) list() []*loaded {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	out := make([]*loaded, 0, len(s.models))
-	for _, l := range s.models {
-		out = append(out, l)
+	idx := make([]int, len(l.columns))
+	for k, c := range l.columns {
+		idx[k] = slices.Index(from.columns, c)
+		if idx[k] < 0 {
+			return nil, fmt.Errorf("%s v%d needs feature %q, which v%d's request rows lack", l.name, l.version, l.model.FeatureNames()[k], from.version)
+		}
 	}
-	slices.SortFunc(out, func(a, b *loaded) int { return strings.Compare(a.name, b.name) })
-	return out
-}
-
-// reload loads the version the alias points at, if it is not the one already serving.
-func (s *serving) reload(ctx context.Context, name string) error {
-	v, err := s.reg.Resolve(ctx, name, s.alias)
-	if errors.Is(err, registry.ErrNotFound) {
-		return nil // nothing to serve yet
+	out := make([][]float64, len(rows))
+	for i, r := range rows {
+		out[i] = make([]float64, len(idx))
+		for k, j := range idx {
+			out[i][k] = r[j]
+		}
 	}
-	if err != nil {
-		return err
-	}
-	if cur, err := s.get(name); err == nil && cur.version == v {
-		return nil
-	}
-	l, err := load(ctx, s.reg, name, v)
-	if err != nil {
-		return err
-	}
-	s.mu.Lock()
-	s.models[name] = l
-	s.mu.Unlock()
-	return nil
+	return out, nil
 }

@@ -57,7 +57,7 @@ func registerModel(t *testing.T, store blob.Store, c float64) (models.Classifier
 }
 
 func servingConfig() Config {
-	return Config{Models: []string{"netops"}, Alias: "champion", TelemetryPrefix: "telemetry/", MaxPoints: 1000}
+	return Config{Models: []string{"netops"}, Alias: "champion", TelemetryPrefix: "telemetry/", MaxPoints: 1000, Monitor: true}
 }
 
 func TestInference(t *testing.T) {

@@ -34,7 +34,7 @@ import (
 
 // New builds the project runner. It reads the webhook secret from NETOPS_WEBHOOK_SECRET or the
 // --webhook-secret-file file (cfg.Secret, when set, wins), and the optional Alertmanager bearer
-// token from NETOPS_ALERTMANAGER_TOKEN.
+// token from NETOPS_ALERTMANAGER_TOKEN or the file NETOPS_ALERTMANAGER_TOKEN_FILE names.
 func New(cfg Config, d function.Deps) (*function.Function, error) {
 	if d.Bus == nil {
 		return nil, errors.New("project-runner: needs NATS (run state and events)")
@@ -60,6 +60,14 @@ func New(cfg Config, d function.Deps) (*function.Function, error) {
 	if len(secret) == 0 {
 		log.Warn("no webhook secret configured: POST /webhook rejects every request (set NETOPS_WEBHOOK_SECRET or NETOPS_WEBHOOK_SECRET_FILE)")
 	}
+	alertToken := os.Getenv("NETOPS_ALERTMANAGER_TOKEN")
+	if f := os.Getenv("NETOPS_ALERTMANAGER_TOKEN_FILE"); alertToken == "" && f != "" {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("NETOPS_ALERTMANAGER_TOKEN_FILE: %w", err)
+		}
+		alertToken = strings.TrimSpace(string(b))
+	}
 	scheds, err := parseSchedules(cfg.Schedules, cfg.Models)
 	if err != nil {
 		return nil, err
@@ -75,7 +83,7 @@ func New(cfg Config, d function.Deps) (*function.Function, error) {
 	}
 	r := &runner{cfg: cfg, store: d.Store, reg: registry.New(d.Store), bus: d.Bus, kv: kv, log: log, met: newMetrics(d.Metrics),
 		schedules: scheds, endpoints: eps, verifier: newVerifier(secret, cfg.ReplayWindow), alerts: newAlertDedup(),
-		alertAuth: os.Getenv("NETOPS_ALERTMANAGER_TOKEN"), active: map[string]*Run{}}
+		alertAuth: alertToken, active: map[string]*Run{}}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	if err := r.recover(ctx); err != nil {
 		return nil, fmt.Errorf("project-runner: recover interrupted runs: %w", err)

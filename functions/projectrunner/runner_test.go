@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/netopsfn/netops/internal/bus"
+	"github.com/netopsfn/netops/internal/endpoint"
 	"github.com/netopsfn/netops/internal/events"
 	"github.com/netopsfn/netops/internal/registry"
 )
@@ -366,5 +367,69 @@ func TestDriftRunWaitsForPostDriftRows(t *testing.T) {
 	}
 	if run.Status != StatusSucceeded || run.Decision != DecisionDeployed {
 		t.Fatalf("run %s %s: %s %s", run.Status, run.Decision, run.Reason, run.Error)
+	}
+}
+
+func TestCanaryPromotedOrRolledBack(t *testing.T) {
+	fx := newFixture(t, 10, 12)
+	weak := fx.weakChampion(t)
+	cfg := testConfig(t)
+	fn, srv, _ := fx.start(t, cfg)
+	ctx := context.Background()
+	reg := registry.New(fx.store)
+	eps, err := endpoint.Open(ctx, fx.bus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name            string
+		canaryF1, champ float64
+		want            string
+		champion        func(cand int) int
+	}{
+		{"better canary is promoted", 0.6, 0.5, "promoted", func(cand int) int { return cand }},
+		{"worse canary is rolled back", 0.3, 0.5, "rolled_back", func(int) int { return weak }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rs := startRun(t, srv.URL, cfg.Secret, `{"workflow": "train", "params": {"candidates": ["lr"], "deploy": "canary", "canary_traffic": 30, "canary_rows": 500, "margin": 0}}`)
+			run := fx.waitRun(t, rs.RunID)
+			if run.Decision != DecisionCanary {
+				t.Fatalf("run %s: %s %q", run.Status, run.Decision, run.Reason)
+			}
+			cand := run.Candidate.Version
+			if v, _ := reg.Resolve(ctx, "netops", "canary"); v != cand {
+				t.Fatalf("canary alias at v%d, want v%d", v, cand)
+			}
+			for v, f1 := range map[int]float64{cand: tc.canaryF1, weak: tc.champ} {
+				if _, err := eps.Update(ctx, "netops", v, func(r *endpoint.Record) error {
+					r.Metrics = &endpoint.LabelMetrics{F1: f1, WindowRows: 500}
+					return nil
+				}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for i := range 3 {
+				e, err := events.New(events.LabeledBatch, "/test", fmt.Sprintf("%s-%d", rs.RunID, i), &events.Batch{Key: fmt.Sprintf("labeled/%s/%d.parquet", rs.RunID, i),
+					Rows: 200, From: fx.end, To: fx.end.Add(time.Minute), SchemaVersion: events.SchemaVersion, Model: "netops", Version: cand})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := fn.Handle(ctx, e); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if v, _ := reg.Resolve(ctx, "netops", "champion"); v != tc.champion(cand) {
+				t.Fatalf("champion v%d, want v%d", v, tc.champion(cand))
+			}
+			champ, _ := reg.Resolve(ctx, "netops", "champion")
+			if v, _ := reg.Resolve(ctx, "netops", "canary"); v != champ {
+				t.Fatalf("canary alias at v%d after the trial, want the champion v%d (no canary)", v, champ)
+			}
+			got, err := runs.Load(ctx, fx.store, rs.RunID)
+			if err != nil || !strings.Contains(got.Reason, tc.want) {
+				t.Fatalf("run reason %q %v", got.Reason, err)
+			}
+			weak = champ
+		})
 	}
 }

@@ -282,6 +282,9 @@ func (r *runner) judgeCanary(ctx context.Context, c *canaryState) error {
 	promote := cand.Metrics != nil && cf >= hf-c.Margin
 	decision := "promoted"
 	reason := fmt.Sprintf("canary v%d labeled F1 %.4f vs champion v%d %.4f after %d rows", c.Version, cf, c.Champion, hf, c.Seen)
+	// Either way the canary alias ends on the champion, which the model servers read as "no
+	// canary": promoted, the champion moves to the canary's version; rolled back, the canary
+	// alias moves back to the champion's.
 	if promote {
 		if err := r.reg.SetAlias(ctx, c.Model, "champion", c.Version, "canary promoted by run "+c.RunID); err != nil {
 			return err
@@ -291,10 +294,12 @@ func (r *runner) judgeCanary(ctx context.Context, c *canaryState) error {
 		}
 	} else {
 		decision = "rolled_back"
-	}
-	// Either way the canary stops taking traffic.
-	if err := r.announce(ctx, c.Model, c.Version, "canary", 0, c.RunID+"-end"); err != nil {
-		return err
+		if err := r.reg.SetAlias(ctx, c.Model, "canary", c.Champion, "canary rolled back by run "+c.RunID); err != nil {
+			return err
+		}
+		if err := r.announce(ctx, c.Model, c.Champion, "canary", 0, c.RunID+"-rollback"); err != nil {
+			return err
+		}
 	}
 	r.log.Info("canary judged", "model", c.Model, "version", c.Version, "decision", decision, "reason", reason)
 	r.mu.Lock()

@@ -1,0 +1,232 @@
+package modelserver
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/netopsfn/netops/internal/blob"
+	"github.com/netopsfn/netops/internal/events"
+	"github.com/netopsfn/netops/internal/features"
+	"github.com/netopsfn/netops/internal/function"
+	"github.com/netopsfn/netops/internal/models"
+	"github.com/netopsfn/netops/internal/tables"
+)
+
+// loadGen is a closed-loop load generator: conns clients, each sending its next request when the
+// last is answered, for d (or, with rate > 0, an open-loop schedule of rate requests/s spread
+// over the clients). It returns requests/s, failures and the latencies.
+func loadGen(url, body string, conns int, d time.Duration, rate float64) (perSec float64, failed int64, lat []time.Duration) {
+	tr := &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns}
+	defer tr.CloseIdleConnections()
+	c := &http.Client{Transport: tr}
+	var n, bad atomic.Int64
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	start := time.Now()
+	end := start.Add(d)
+	for w := range conns {
+		wg.Go(func() {
+			var mine []time.Duration
+			var interval time.Duration
+			if rate > 0 {
+				interval = time.Duration(float64(conns) / rate * float64(time.Second))
+			}
+			next := start.Add(time.Duration(w) * interval / time.Duration(conns))
+			rd := strings.NewReader(body)
+			for {
+				if rate > 0 {
+					time.Sleep(time.Until(next))
+					next = next.Add(interval)
+				}
+				t := time.Now()
+				if t.After(end) {
+					break
+				}
+				rd.Reset(body)
+				resp, err := c.Post(url, "application/json", rd)
+				if err != nil {
+					bad.Add(1)
+					continue
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					bad.Add(1)
+				}
+				n.Add(1)
+				// With a schedule, latency counts from when the request was due (no coordinated omission).
+				from := t
+				if rate > 0 {
+					from = next.Add(-interval)
+				}
+				mine = append(mine, time.Since(from))
+			}
+			mu.Lock()
+			lat = append(lat, mine...)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	return float64(n.Load()) / time.Since(start).Seconds(), bad.Load(), lat
+}
+
+func quantile(lat []time.Duration, q float64) time.Duration {
+	if len(lat) == 0 {
+		return 0
+	}
+	slices.Sort(lat)
+	return lat[min(len(lat)-1, int(q*float64(len(lat))))]
+}
+
+// BenchmarkServing measures single-row OIP inference with a GBT champion over real HTTP, with the
+// load generator in the same process, against a no-op handler under the same load: req/s of
+// both, their ratio, and p99 latency at half the measured rate. b.N is ignored beyond running
+// the measurement once per iteration; use -benchtime=1x.
+func BenchmarkServing(b *testing.B) {
+	store, _ := blob.NewFile(b.TempDir())
+	register(b, store, models.KindBoosted, 1, "champion")
+	cfg := servingConfig()
+	cfg.MonitorInterval = time.Second
+	ts := start(b, cfg, function.Deps{Store: store}, true)
+	noop := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{}`))
+	}))
+	defer noop.Close()
+	conns, d := 32, 3*time.Second
+	for b.Loop() {
+		loadGen(ts.srv.URL+"/v2/models/netops/infer", oneRow, conns, 300*time.Millisecond, 0) // warm up
+		ours, failed, _ := loadGen(ts.srv.URL+"/v2/models/netops/infer", oneRow, conns, d, 0)
+		base, _, _ := loadGen(noop.URL, oneRow, conns, d, 0)
+		_, failedHalf, lat := loadGen(ts.srv.URL+"/v2/models/netops/infer", oneRow, conns, d, ours/2)
+		if failed+failedHalf > 0 {
+			b.Fatalf("%d requests failed", failed+failedHalf)
+		}
+		b.ReportMetric(ours, "req/s")
+		b.ReportMetric(base, "noop-req/s")
+		b.ReportMetric(100*ours/base, "%-of-noop")
+		b.ReportMetric(float64(quantile(lat, 0.99).Microseconds())/1000, "p99-ms@half")
+		b.ReportMetric(float64(quantile(lat, 0.5).Microseconds())/1000, "p50-ms@half")
+	}
+}
+
+// BenchmarkBatchScoring scores a features batch of 500,000 rows (Parquet in the store) with an
+// LR or a GBT (100 trees of 31 leaves) champion into a predictions batch (Parquet out) and
+// reports rows/s, end to end through the handler.
+func BenchmarkBatchScoring(b *testing.B) {
+	const n = 500_000
+	rows := make([]features.Row, n)
+	t0 := time.Date(2026, 11, 22, 13, 0, 0, 0, time.UTC)
+	for i := range rows {
+		rows[i].Timestamp, rows[i].Device = t0.Add(time.Duration(i/100)*5*time.Second), fmt.Sprintf("%013d", i%100)
+		rows[i].CPUUtilization, rows[i].Latency, rows[i].PacketLoss, rows[i].Throughput = 50+float64(i%50), float64(i%5), float64(i%3)/2, 240+float64(i%20)
+	}
+	for _, kind := range []string{models.KindLogistic, models.KindBoosted} {
+		b.Run(kind, func(b *testing.B) {
+			store, _ := blob.NewFile(b.TempDir())
+			register(b, store, kind, 1, "champion")
+			ts := start(b, servingConfig(), function.Deps{Store: store}, false)
+			ctx := context.Background()
+			if err := tables.Put(ctx, store, "features/in.parquet", rows); err != nil {
+				b.Fatal(err)
+			}
+			in, _ := events.New(events.FeaturesBatch, "/bench", "f1", &events.Batch{Key: "features/in.parquet", Rows: n, From: t0, To: rows[n-1].Timestamp, SchemaVersion: events.SchemaVersion})
+			runtime.GC()
+			start := time.Now()
+			for b.Loop() {
+				outs, err := ts.fn.Handle(ctx, in)
+				if err != nil || len(outs) != 1 {
+					b.Fatal(outs, err)
+				}
+			}
+			b.ReportMetric(float64(n*b.N)/time.Since(start).Seconds(), "rows/s")
+		})
+	}
+}
+
+// BenchmarkDecodeOIP is the request path without HTTP: decode, score, encode.
+func BenchmarkDecodeOIP(b *testing.B) {
+	store, _ := blob.NewFile(b.TempDir())
+	register(b, store, models.KindBoosted, 1, "champion")
+	ts := start(b, servingConfig(), function.Deps{Store: store}, false)
+	mux := http.NewServeMux()
+	ts.fn.Routes(mux)
+	body := []byte(oneRow)
+	for b.Loop() {
+		r := httptest.NewRequest("POST", "/v2/models/netops/infer", bytes.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		w := httptest.NewRecorder()
+		mux.ServeHTTP(w, r)
+		if w.Code != 200 {
+			b.Fatal(w.Body.String())
+		}
+	}
+}
+
+// TestServeForLoad serves the model-server routes (GBT champion, monitoring on) on
+// $NETOPS_LOAD_ADDR and a no-op handler on $NETOPS_NOOP_ADDR for $NETOPS_LOAD_FOR, for an
+// external load generator such as wrk (see testdata/wrk-infer.lua). Skipped unless
+// NETOPS_LOAD_ADDR is set.
+func TestServeForLoad(t *testing.T) {
+	addr := os.Getenv("NETOPS_LOAD_ADDR")
+	if addr == "" {
+		t.Skip("NETOPS_LOAD_ADDR not set")
+	}
+	d, err := time.ParseDuration(os.Getenv("NETOPS_LOAD_FOR"))
+	if err != nil {
+		d = time.Minute
+	}
+	store, _ := blob.NewFile(t.TempDir())
+	register(t, store, models.KindBoosted, 1, "champion")
+	ts := start(t, servingConfig(), function.Deps{Store: store}, true)
+	mux := http.NewServeMux()
+	ts.fn.Routes(mux)
+	srv := &http.Server{Addr: addr, Handler: mux}
+	go srv.ListenAndServe()
+	defer srv.Close()
+	if noop := os.Getenv("NETOPS_NOOP_ADDR"); noop != "" {
+		ns := &http.Server{Addr: noop, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.Copy(io.Discard, r.Body)
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`{}`))
+		})}
+		go ns.ListenAndServe()
+		defer ns.Close()
+	}
+	t.Logf("serving on %s for %s", addr, d)
+	time.Sleep(d)
+	t.Logf("served: %v requests", ts.metric(t, "model_infer_request_success", nil))
+}
+
+// TestLoadAt sends single-row OIP requests to $NETOPS_LOAD_URL at $NETOPS_LOAD_RATE requests/s
+// (open loop, 64 connections) for 10 s and logs the latency quantiles: the p99-at-half-rate
+// measurement against a separately running server. Skipped unless NETOPS_LOAD_URL is set.
+func TestLoadAt(t *testing.T) {
+	url := os.Getenv("NETOPS_LOAD_URL")
+	if url == "" {
+		t.Skip("NETOPS_LOAD_URL not set")
+	}
+	var rate float64
+	if _, err := fmt.Sscan(os.Getenv("NETOPS_LOAD_RATE"), &rate); err != nil || rate <= 0 {
+		t.Fatal("NETOPS_LOAD_RATE: want requests per second")
+	}
+	perSec, failed, lat := loadGen(url, oneRow, 64, 10*time.Second, rate)
+	t.Logf("%.0f req/s offered %.0f, %d failed; latency p50 %s p90 %s p99 %s p99.9 %s max %s", perSec, rate, failed,
+		quantile(lat, 0.5), quantile(lat, 0.9), quantile(lat, 0.99), quantile(lat, 0.999), quantile(lat, 1))
+	if failed > 0 {
+		t.Fatalf("%d requests failed", failed)
+	}
+}
