@@ -60,3 +60,26 @@ echo "==> go vet ./..."
 go vet ./...
 echo "==> go test -race ./..."
 go test -race -timeout 30m ./... "$@"
+
+# Deployment files (deploy/validate, a module of its own so Knative's dependencies stay out of
+# go.mod): the Dockerfile's build, stack.yml, knative/ and deploy/monitoring, checked by the tools
+# that consume them. Prometheus and Alertmanager come from Debian's packages.
+if ! command -v promtool >/dev/null || ! command -v amtool >/dev/null || ! command -v prometheus >/dev/null ||
+	! { command -v prometheus-alertmanager || command -v alertmanager; } >/dev/null; then
+	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+		echo "==> installing Debian's prometheus and prometheus-alertmanager (first run only)"
+		apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager >/dev/null
+	else
+		echo "promtool, amtool, prometheus or alertmanager missing, and not root to install them:" >&2
+		echo "  sudo apt-get install prometheus prometheus-alertmanager" >&2
+		exit 1
+	fi
+fi
+echo "==> promtool check rules, promtool test rules, amtool check-config"
+promtool check rules deploy/monitoring/prometheus/rules/*.rules.yml
+promtool test rules deploy/monitoring/prometheus/tests/*.test.yml
+amtool check-config deploy/monitoring/alertmanager/alertmanager.yml
+echo "==> deploy/: go vet, go test"
+(cd deploy/healthcheck && go vet ./...)
+(cd deploy/validate && go vet ./... && NETOPS_TEST_REQUIRE_MONITORING=1 go test -timeout 20m ./...)

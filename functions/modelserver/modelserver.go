@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -127,6 +128,23 @@ func (s *server) run(ctx context.Context) error {
 			}
 		}
 	})
+	if s.bus != nil {
+		// model.deployed also reaches every replica directly: the durable consumer (or a push
+		// trigger) hands each event to one replica only, and every replica must reload.
+		sub, err := s.bus.NC.Subscribe(events.Subject(events.ModelDeployed), func(m *nats.Msg) {
+			e, err := bus.FromMsg(m)
+			if err == nil {
+				_, err = s.handle(ctx, e)
+			}
+			if err != nil {
+				s.log.Warn("model.deployed broadcast not applied; the periodic reload will catch up", "err", err)
+			}
+		})
+		if err != nil {
+			return fmt.Errorf("subscribe to model.deployed: %w", err)
+		}
+		defer func() { _ = sub.Unsubscribe() }()
+	}
 	if s.cfg.ReloadEvery > 0 {
 		wg.Go(func() {
 			tick := time.NewTicker(s.cfg.ReloadEvery)

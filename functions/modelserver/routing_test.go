@@ -14,9 +14,11 @@ import (
 	"github.com/parquet-go/parquet-go"
 
 	"github.com/netopsfn/netops/internal/blob"
+	"github.com/netopsfn/netops/internal/events"
 	"github.com/netopsfn/netops/internal/function"
 	"github.com/netopsfn/netops/internal/models"
 	"github.com/netopsfn/netops/internal/tables"
+	"github.com/netopsfn/netops/internal/testenv"
 )
 
 // readLog reads every serving-log record under prefix.
@@ -272,4 +274,30 @@ func TestPeriodicReload(t *testing.T) {
 		code, body := post(t, ts.srv.URL+"/v2/models/netops/infer", oneRow)
 		return code == 200 && versionOf(t, body) == fmt.Sprint(v2)
 	})
+}
+
+// TestDeployedReachesEveryReplica: model.deployed published on NATS reloads every replica, not
+// only the one its durable consumer (or push trigger) hands it to.
+func TestDeployedReachesEveryReplica(t *testing.T) {
+	store, _ := blob.NewFile(t.TempDir())
+	register(t, store, models.KindLogistic, 1, "champion")
+	b := testenv.Bus(t)
+	cfg := servingConfig()
+	cfg.ReloadEvery = 0 // only the broadcast can move them
+	replicas := []*testServer{start(t, cfg, function.Deps{Store: store, Bus: b}, true), start(t, cfg, function.Deps{Store: store, Bus: b}, true)}
+	_, v2 := register(t, store, models.KindLogistic, 2, "champion")
+	e, err := events.New(events.ModelDeployed, "/test", "broadcast", &events.Deployment{Model: "netops", Version: v2, Alias: "champion", Traffic: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // let both subscriptions settle
+	if err := b.Publish(context.Background(), e); err != nil {
+		t.Fatal(err)
+	}
+	for i, ts := range replicas {
+		eventually(t, fmt.Sprintf("replica %d serves v%d", i, v2), func() bool {
+			code, body := post(t, ts.srv.URL+"/v2/models/netops/infer", oneRow)
+			return code == 200 && versionOf(t, body) == fmt.Sprint(v2)
+		})
+	}
 }

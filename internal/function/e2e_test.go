@@ -309,3 +309,38 @@ func TestStoppedMidHandlerIsRedelivered(t *testing.T) {
 		t.Fatalf("handler called %d times, want 2", n)
 	}
 }
+
+// TestPushDeliveryStartsNoConsumer: with --delivery=push the function only takes events over HTTP,
+// so a Knative Trigger or the OpenFaaS connector is not doubled by a pull consumer.
+func TestPushDeliveryStartsNoConsumer(t *testing.T) {
+	store, err := blob.NewFile(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, store)
+	rt := h.runtime()
+	rt.Config.Delivery = "push"
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- rt.Run(ctx, h.d.fn()) }()
+	h.publish(h.batch("telemetry/push.parquet", 3))
+	time.Sleep(500 * time.Millisecond)
+	if n := h.d.calls.Load(); n != 0 {
+		t.Fatalf("push mode handled %d events from NATS", n)
+	}
+	if _, err := h.bus.JS.Consumer(context.Background(), "NETOPS", "doubler"); err == nil {
+		t.Fatal("push mode created the durable consumer")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// The same runtime in pull mode takes the event from the stream.
+	stop := h.start()
+	defer stop()
+	for deadline := time.Now().Add(10 * time.Second); h.d.calls.Load() == 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("pull mode did not handle the published event")
+		}
+	}
+}

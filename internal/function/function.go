@@ -65,6 +65,7 @@ type Config struct {
 	AckWait      time.Duration `flag:"ack-wait" env:"ACK_WAIT" default:"30s" help:"redelivery timeout of an unacknowledged event (extended while the handler runs)"`
 	BackoffBase  time.Duration `flag:"backoff" env:"BACKOFF" default:"1s" help:"first retry delay; doubles per delivery"`
 	BackoffMax   time.Duration `flag:"backoff-max" env:"BACKOFF_MAX" default:"1m" help:"largest retry delay"`
+	Delivery     string        `flag:"delivery" env:"DELIVERY" default:"pull" help:"how events arrive: pull (a durable JetStream consumer) or push (only POST /, as Knative Triggers and the OpenFaaS NATS connector deliver; outputs are still published to NATS)"`
 	DrainTimeout time.Duration `flag:"drain-timeout" env:"DRAIN_TIMEOUT" default:"30s" help:"time in-flight events get to finish on shutdown"`
 }
 
@@ -91,6 +92,9 @@ func (c *Config) Validate() error {
 	}
 	if c.BackoffBase <= 0 || c.BackoffMax < c.BackoffBase {
 		errs = append(errs, fmt.Errorf("backoff: %s / backoff-max: %s, want 0 < backoff <= backoff-max", c.BackoffBase, c.BackoffMax))
+	}
+	if c.Delivery != "pull" && c.Delivery != "push" {
+		errs = append(errs, fmt.Errorf("delivery: %q, want pull or push", c.Delivery))
 	}
 	if c.DrainTimeout < 0 {
 		errs = append(errs, fmt.Errorf("drain-timeout: %s is negative", c.DrainTimeout))

@@ -67,7 +67,9 @@ func (rt *Runtime) Run(ctx context.Context, fns ...*Function) error {
 		}
 	}
 	for _, fn := range fns {
-		wg.Go(func() { fail(fn.Name, rt.Consume(ctx, fn)) })
+		if rt.Config.Delivery != "push" {
+			wg.Go(func() { fail(fn.Name, rt.Consume(ctx, fn)) })
+		}
 		if fn.Run != nil {
 			wg.Go(func() { fail(fn.Name, fn.Run(ctx)) })
 		}
