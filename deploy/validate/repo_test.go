@@ -34,7 +34,7 @@ var producers = map[string][]string{
 }
 
 // externalEvents are event types no function publishes: operators and schedulers send them
-// (`nats pub netops.generate.request '{"ticks": 720}'`, deploy/README-deploying.md).
+// (`nats pub netops.generate.request '{"ticks": 720}'`, README.md, "Deploying").
 var externalEvents = []string{"GenerateRequest"}
 
 // repoRoot is the main module's directory, two levels above this module.
