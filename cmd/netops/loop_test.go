@@ -26,6 +26,9 @@ func TestClosedLoop(t *testing.T) {
 	if testing.Short() {
 		t.Skip("closed loop runs the whole system for a few minutes")
 	}
+	if raceEnabled {
+		t.Skip("the closed loop runs without the race detector, in the test command's own pass (scripts/test.sh)")
+	}
 	dir := t.TempDir()
 	onset := time.Now().UTC().Truncate(time.Minute).Add(60 * time.Minute)
 	// At onset failures start to show through throughput and packet loss only, and latency reads
