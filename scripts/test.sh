@@ -55,7 +55,6 @@ echo "==> MinIO on 127.0.0.1:$PORT"
 export NETOPS_TEST_S3_ENDPOINT="127.0.0.1:$PORT"
 export NETOPS_TEST_S3_ACCESS_KEY="$MINIO_ROOT_USER" NETOPS_TEST_S3_SECRET_KEY="$MINIO_ROOT_PASSWORD"
 export NETOPS_TEST_REQUIRE_S3=1
-export NETOPS_TEST_MINIO_BIN="$BIN/minio" # the chaos suite starts (and stops) a MinIO of its own
 
 echo "==> go vet ./..."
 go vet ./...
@@ -63,8 +62,6 @@ echo "==> go test -race ./..."
 go test -race -timeout 30m ./... "$@"
 echo "==> go test -run TestClosedLoop ./cmd/netops (the whole system, without the race detector)"
 go test -count=1 -timeout 15m -run TestClosedLoop ./cmd/netops "$@"
-echo "==> chaos suite (internal/chaos, build tag chaos: kills, NATS restart, MinIO outage, duplicates, poison)"
-go test -tags chaos -count=1 -timeout 20m ./internal/chaos/
 
 # Deployment files (deploy/validate, a module of its own so Knative's dependencies stay out of
 # go.mod): the Dockerfile's build, stack.yml, knative/ and deploy/monitoring, checked by the tools
