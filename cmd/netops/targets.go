@@ -14,6 +14,7 @@ import (
 	"github.com/netopsfn/netops/functions/preprocessor"
 	"github.com/netopsfn/netops/functions/projectrunner"
 	"github.com/netopsfn/netops/internal/config"
+	"github.com/netopsfn/netops/internal/console"
 	"github.com/netopsfn/netops/internal/function"
 )
 
@@ -51,6 +52,7 @@ func targets() []target {
 		register("labeled-stream", "joins predictions with late labels: labeled.batch, endpoint accuracy/precision/recall/F1", labeledstream.New),
 		register("drift-detectors", "DDM, EDDM, Page-Hinkley, ADWIN on each model version's error stream: drift.warning, drift.detected", driftdetectors.New),
 		register("drift-magnitude", "per-feature TVD, Hellinger, KLD, PSI, JS, KS, Wasserstein against the training reference: drift.report", driftmagnitude.New),
+		register("console", "the web console: pages and JSON API over the store and NATS (netops up serves it too)", console.NewFunction),
 		register("project-runner", "retrain → judge → gated deploy on webhooks, Alertmanager, schedules and drift", projectrunner.New),
 	}
 }

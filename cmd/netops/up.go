@@ -120,6 +120,9 @@ func cmdUp(ctx context.Context, args []string, stdout io.Writer) error {
 	rt.MountHealth(mux)
 	var fns []*function.Function
 	for _, t := range targets() {
+		if t.name == "console" {
+			continue // wired below, with this process's counters
+		}
 		tfs := flag.NewFlagSet(t.name, flag.ContinueOnError)
 		load, build, err := t.bind(tfs)
 		if err != nil {
