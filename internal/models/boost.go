@@ -119,6 +119,7 @@ type Boosted struct {
 	trees       []tree
 	importances []float64
 	valLoss     []float64 // validation log-loss after 0, 1, … iterations; nil without early stopping
+	flat        lazyFlat  // batch-scoring form of trees
 }
 
 // FitBoosted fits gradient-boosted trees to ds.
@@ -426,7 +427,8 @@ func (m *Boosted) PredictProba(x []float64) float64 {
 
 // PredictBatch implements Classifier.
 func (m *Boosted) PredictBatch(x, out []float64) error {
-	return predictEnsemble(m.trees, len(m.features), x, out, m.baseline, sigmoid)
+	d := len(m.features)
+	return predictEnsemble(m.trees, m.flat.get(m.trees, d), d, x, out, m.baseline, sigmoid)
 }
 
 // Iterations reports how many trees the model kept.

@@ -71,7 +71,6 @@ func (g *boostGrower) grow(rows []int32, gains []float64) tree {
 		g.release(p.hist)
 	}
 	g.queue = g.queue[:0]
-	t.compile()
 	return t
 }
 

@@ -121,6 +121,7 @@ type Forest struct {
 	features    []string
 	trees       []tree
 	importances []float64
+	flat        lazyFlat // batch-scoring form of trees
 }
 
 // FitForest fits a random forest to ds.
@@ -260,7 +261,8 @@ func (f *Forest) PredictProba(x []float64) float64 {
 // PredictBatch implements Classifier.
 func (f *Forest) PredictBatch(x, out []float64) error {
 	n := float64(len(f.trees))
-	return predictEnsemble(f.trees, len(f.features), x, out, 0, func(s float64) float64 { return s / n })
+	d := len(f.features)
+	return predictEnsemble(f.trees, f.flat.get(f.trees, d), d, x, out, 0, func(s float64) float64 { return s / n })
 }
 
 // Trees reports the number of trees and the mean number of leaves and depth per tree.

@@ -63,7 +63,6 @@ func (g *forestGrower) grow() tree {
 		g.stack = g.stack[:len(g.stack)-1]
 		g.node(t)
 	}
-	g.tree.compile()
 	return g.tree
 }
 

@@ -74,9 +74,6 @@ func goldenModels() map[string]Classifier {
 		trees: []tree{t1, t2}, importances: []float64{1, 0}}
 	t3 := newTree(0, 50)
 	t3.addChildren(0, 1, 10, -0.125, 0.375, 30, 20)
-	for _, t := range []*tree{&t1, &t2, &t3} {
-		t.compile()
-	}
 	gbt := &Boosted{params: DefaultBoostedParams(), features: []string{"a", "b"}, baseline: -2,
 		trees: []tree{t3}, importances: []float64{0, 1}, valLoss: []float64{0.5, 0.25}}
 	return map[string]Classifier{KindLogistic: lr, KindForest: rf, KindBoosted: gbt}

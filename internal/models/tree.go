@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"runtime"
 )
 
 // node is one node of a tree as prediction walks it: 16 bytes, four to a cache line.
@@ -20,12 +19,6 @@ type tree struct {
 	nodes []node
 	value []float64 // every node's value: a leaf's output, or what the node would output as a leaf
 	count []int32   // training samples that reached each node
-
-	// Derived by compile for batch scoring: the nodes with every leaf turned into a node
-	// that leads back to itself, so several rows can walk the tree in lockstep for depth
-	// steps without checking for leaves.
-	loop  []node
-	depth int
 }
 
 // newTree starts a tree with its root.
@@ -75,94 +68,6 @@ func b2i32(b bool) int32 {
 		return 1
 	}
 	return 0
-}
-
-// compile derives the lockstep form of the tree. A leaf i becomes a split on feature 0
-// at NaN with left child i-1: no value is <= NaN, so every row goes "right", to i.
-func (t *tree) compile() {
-	t.loop = make([]node, len(t.nodes))
-	for i, n := range t.nodes {
-		if n.feat < 0 {
-			n = node{thr: math.NaN(), feat: 0, left: int32(i) - 1}
-		}
-		t.loop[i] = n
-	}
-	t.depth = t.maxDepth()
-}
-
-// lockstep is how many rows walk a tree together; their independent walks overlap in the
-// CPU, where one walk alone waits on each load. Four keeps every index in a register.
-const lockstep = 4
-
-// ensembleBlock is the number of rows an ensemble scores tree by tree, so one tree stays
-// in the L1 cache while it scores all of them.
-const ensembleBlock = 64
-
-// predictSums sets out[i] to init plus the sum of every tree's value for row i of the
-// row-major matrix x, adding trees in order, so each sum equals the one PredictProba
-// computes, bit for bit.
-func predictSums(trees []tree, d int, x, out []float64, init float64) {
-	for lo := 0; lo < len(out); lo += ensembleBlock {
-		z := out[lo:min(lo+ensembleBlock, len(out))]
-		for k := range z {
-			z[k] = init
-		}
-		for t := range trees {
-			tr := &trees[t]
-			k := 0
-			if tr.loop != nil {
-				for ; k+lockstep <= len(z); k += lockstep {
-					r := lo + k
-					tr.walkLockstep(x[r*d:(r+lockstep)*d], d, z[k:k+lockstep])
-				}
-			}
-			for ; k < len(z); k++ {
-				r := lo + k
-				z[k] += tr.predict(x[r*d : (r+1)*d : (r+1)*d])
-			}
-		}
-	}
-}
-
-// walkLockstep adds the tree's value for each of lockstep rows x (row-major, d values
-// each) to z.
-func (t *tree) walkLockstep(x []float64, d int, z []float64) {
-	x0, x1, x2, x3 := x[:d:d], x[d:2*d:2*d], x[2*d:3*d:3*d], x[3*d:4*d:4*d]
-	loop := t.loop
-	var i0, i1, i2, i3 int32
-	for range t.depth {
-		n0, n1, n2, n3 := &loop[i0], &loop[i1], &loop[i2], &loop[i3]
-		p0, p1, p2, p3 := i0, i1, i2, i3
-		i0 = n0.left + b2i32(!(x0[n0.feat] <= n0.thr))
-		i1 = n1.left + b2i32(!(x1[n1.feat] <= n1.thr))
-		i2 = n2.left + b2i32(!(x2[n2.feat] <= n2.thr))
-		i3 = n3.left + b2i32(!(x3[n3.feat] <= n3.thr))
-		if (i0^p0)|(i1^p1)|(i2^p2)|(i3^p3) == 0 { // only leaves lead to themselves
-			break
-		}
-	}
-	z = z[:lockstep]
-	z[0] += t.value[i0]
-	z[1] += t.value[i1]
-	z[2] += t.value[i2]
-	z[3] += t.value[i3]
-}
-
-// predictEnsemble scores a batch with predictSums in parallel chunks and maps each sum
-// through finish.
-func predictEnsemble(trees []tree, d int, x, out []float64, init float64, finish func(float64) float64) error {
-	if len(x) != len(out)*d {
-		return fmt.Errorf("models: batch of %d values is not %d rows × %d features", len(x), len(out), d)
-	}
-	parallelFor(chunks(len(out)), runtime.GOMAXPROCS(0), func(c int) {
-		lo, hi := c*batchChunk, min((c+1)*batchChunk, len(out))
-		o := out[lo:hi]
-		predictSums(trees, d, x[lo*d:hi*d], o, init)
-		for k, z := range o {
-			o[k] = finish(z)
-		}
-	})
-	return nil
 }
 
 // maxDepth reports the depth of the deepest leaf (a lone root has depth 0).
@@ -262,6 +167,5 @@ func (j treeJSON) toTree(d int, lo, hi float64) (tree, error) {
 			return tree{}, fmt.Errorf("%w: node %d is unreachable", errTree, i)
 		}
 	}
-	t.compile()
 	return t, nil
 }
