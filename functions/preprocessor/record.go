@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // recordVersion is the first byte of every value in the state bucket.
@@ -56,27 +57,42 @@ func (r *record) maxSize() int {
 }
 
 // appendTo appends the encoding of r to dst, giving before as a patch when that is shorter.
+// The patch is written once, in place after a length field of the widest size it can need (the
+// uvarint of len(before)), then moved back over the unused length bytes: one pass over the
+// states instead of one to size the patch and one to write it.
 func (r *record) appendTo(dst []byte) []byte {
 	dst = append(dst, recordVersion)
 	dst = binary.AppendUvarint(dst, uint64(len(r.batch)))
 	dst = append(dst, r.batch...)
-	size := 0
-	ok := diff(r.before, r.after, func(keep, from, to int) {
-		size += uvarintLen(keep) + uvarintLen(to-from) + to - from
-	})
-	if ok && size < len(r.before) {
-		dst = append(dst, formPatch)
-		dst = binary.AppendUvarint(dst, uint64(size))
+	if len(r.before) == len(r.after) && len(r.before) > 0 {
+		formAt := len(dst)
+		lenMax := uvarintLen(len(r.before))
+		dst = slices.Grow(dst, 1+lenMax+len(r.before)+len(r.after))
+		start := formAt + 1 + lenMax
+		p := dst[:start]
+		ok := true
 		diff(r.before, r.after, func(keep, from, to int) {
-			dst = binary.AppendUvarint(dst, uint64(keep))
-			dst = binary.AppendUvarint(dst, uint64(to-from))
-			dst = append(dst, r.before[from:to]...)
+			if !ok {
+				return
+			}
+			p = binary.AppendUvarint(p, uint64(keep))
+			p = binary.AppendUvarint(p, uint64(to-from))
+			p = append(p, r.before[from:to]...)
+			if len(p)-start >= len(r.before) {
+				ok = false // no shorter than the whole state
+			}
 		})
-	} else {
-		dst = append(dst, formWhole)
-		dst = binary.AppendUvarint(dst, uint64(len(r.before)))
-		dst = append(dst, r.before...)
+		if size := len(p) - start; ok && size < len(r.before) {
+			p[formAt] = formPatch
+			n := len(binary.AppendUvarint(p[:formAt+1], uint64(size)))
+			p = append(p[:n], p[start:start+size]...) // moves back by lenMax − uvarintLen(size)
+			return append(p, r.after...)
+		}
+		dst = dst[:formAt]
 	}
+	dst = append(dst, formWhole)
+	dst = binary.AppendUvarint(dst, uint64(len(r.before)))
+	dst = append(dst, r.before...)
 	return append(dst, r.after...)
 }
 

@@ -2,6 +2,7 @@ package preprocessor
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/hex"
 	"math/rand/v2"
 	"strings"
@@ -148,4 +149,68 @@ func FuzzParseRecord(f *testing.F) {
 			t.Fatal("re-encoded record differs")
 		}
 	})
+}
+
+// appendToTwoPass is the reference encoder: it sizes the patch in one diff pass and writes it in
+// another. appendTo must produce the same bytes.
+func appendToTwoPass(r *record, dst []byte) []byte {
+	dst = append(dst, recordVersion)
+	dst = binary.AppendUvarint(dst, uint64(len(r.batch)))
+	dst = append(dst, r.batch...)
+	size := 0
+	ok := diff(r.before, r.after, func(keep, from, to int) {
+		size += uvarintLen(keep) + uvarintLen(to-from) + to - from
+	})
+	if ok && size < len(r.before) {
+		dst = append(dst, formPatch)
+		dst = binary.AppendUvarint(dst, uint64(size))
+		diff(r.before, r.after, func(keep, from, to int) {
+			dst = binary.AppendUvarint(dst, uint64(keep))
+			dst = binary.AppendUvarint(dst, uint64(to-from))
+			dst = append(dst, r.before[from:to]...)
+		})
+	} else {
+		dst = append(dst, formWhole)
+		dst = binary.AppendUvarint(dst, uint64(len(r.before)))
+		dst = append(dst, r.before...)
+	}
+	return append(dst, r.after...)
+}
+
+// TestRecordOnePassMatchesTwoPass compares appendTo with the reference on random state pairs of
+// every density of differences, on real consecutive states, and with dst of little capacity.
+func TestRecordOnePassMatchesTwoPass(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	check := func(rec record) {
+		t.Helper()
+		want := appendToTwoPass(&rec, []byte("x"))
+		if got := rec.appendTo([]byte("x")); !bytes.Equal(got, want) {
+			t.Fatalf("before %x after %x: got %x, want %x", rec.before, rec.after, got, want)
+		}
+		if got := rec.appendTo(make([]byte, 1, rec.maxSize()+1)); !bytes.Equal(got[1:], want[1:]) {
+			t.Fatalf("before %x after %x (preallocated): got %x, want %x", rec.before, rec.after, got, want)
+		}
+	}
+	for range 20000 {
+		n := r.IntN(300)
+		before := make([]byte, n)
+		for i := range before {
+			before[i] = byte(r.IntN(4))
+		}
+		after := bytes.Clone(before)
+		p := r.Float64()
+		for i := range after {
+			if r.Float64() < p {
+				after[i] = byte(r.IntN(4))
+			}
+		}
+		if r.IntN(10) == 0 {
+			after = append(after, 1)
+		}
+		check(record{batch: "b", before: before, after: after})
+	}
+	states := statesOf(t, 800, 5*time.Second)
+	for i := 1; i < len(states); i++ {
+		check(record{batch: "batch", before: states[i-1], after: states[i]})
+	}
 }
