@@ -16,7 +16,10 @@
 // Results match a brute-force evaluation of the definition to about 1e-9 (relative, or absolute
 // below 1), also for series on large offsets, with spikes, or mixing very different scales; see
 // stats.go and drift.go for how rounding is kept in check. Every function is safe for concurrent
-// use and spreads its work over GOMAXPROCS goroutines.
+// use and spreads its work over GOMAXPROCS goroutines; results are bit-for-bit the same for any
+// GOMAXPROCS. On amd64 CPUs with AVX2 the join sweep runs an assembly kernel (kernel_amd64.s)
+// whose cells round exactly like those of the Go kernels (build with -tags purego to use Go
+// only); the two can differ at most in which of two near-tied neighbours I names.
 //
 // The package is pure computation over []float64: it does not read or write tables, choose the
 // subsequence length, resample or fill gaps (non-finite values are rejected, not skipped), and it

@@ -12,7 +12,9 @@ import (
 // Profile is a matrix profile: for every length-M subsequence of a series, the distance to its
 // nearest neighbour and where that neighbour starts.
 //
-// When several neighbours are at exactly the same distance, I holds any one of them.
+// When several neighbours are at exactly the same distance, I holds any one of them, but always
+// the same one: P and I do not depend on GOMAXPROCS or on goroutine scheduling (of exactly equal
+// correlations, the smaller neighbour index wins).
 type Profile struct {
 	// P[i] is the z-normalised Euclidean distance from subsequence i to its nearest neighbour,
 	// or +Inf when it has no admissible neighbour.

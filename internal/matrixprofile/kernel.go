@@ -16,18 +16,46 @@ import (
 // row is what a sweep needs of its row's window: the update terms and the inverse norm.
 type row struct{ df, dg, inv float64 }
 
+// Ties: every profile keeps, of two equal correlations, the one with the smaller neighbour index
+// (better(rho, j, rhoOld, jOld)), whatever order the cells arrive in. Each cell's correlation
+// depends only on its band, not on which goroutine sweeps it or when, so with this rule a join's
+// output is the same for any number of goroutines.
+
+// better reports whether correlation rho at neighbour j beats rhoOld at jOld.
+func better(rho float64, j int, rhoOld float64, jOld int) bool {
+	return rho > rhoOld || (rho == rhoOld && j < jOld)
+}
+
 // sweepOne advances a band by one row i and offers each cell's correlation to its column
 // (colRho, colIdx at the column's offset). It returns the row's best correlation; argBest finds
 // where, which is needed rarely enough that tracking it here would cost more than it saves.
+// It uses the AVX2 kernel where available for all but the last len(c)%4 cells.
 func sweepOne(c, dfY, dgY, invY, colRho []float64, colIdx []int, r row, i int) float64 {
 	n := len(c)
 	dfY, dgY, invY, colRho, colIdx = dfY[:n], dgY[:n], invY[:n], colRho[:n], colIdx[:n]
 	best := -2.0
+	if useAVX2 && n >= 4 {
+		n4 := n &^ 3
+		best = sweepRowAVX2(&c[0], &dfY[0], &dgY[0], &invY[0], &colRho[0], &colIdx[0], n4, r.df, r.dg, r.inv, i)
+		if n4 == n {
+			return best
+		}
+		c, dfY, dgY, invY, colRho, colIdx = c[n4:], dfY[n4:], dgY[n4:], invY[n4:], colRho[n4:], colIdx[n4:]
+	}
+	return max(best, sweepOneGo(c, dfY, dgY, invY, colRho, colIdx, r, i))
+}
+
+// sweepOneGo is sweepOne in Go. The conversions to float64 forbid fused multiply-adds, so it
+// rounds exactly like the AVX2 kernel.
+func sweepOneGo(c, dfY, dgY, invY, colRho []float64, colIdx []int, r row, i int) float64 {
+	n := len(c)
+	dfY, dgY, invY, colRho, colIdx = dfY[:n], dgY[:n], invY[:n], colRho[:n], colIdx[:n]
+	best := -2.0
 	for k := range n {
-		v := dgY[k]*r.df + dfY[k]*r.dg + c[k]
+		v := float64(dgY[k]*r.df) + float64(dfY[k]*r.dg) + c[k]
 		c[k] = v
-		rho := invY[k] * r.inv * v
-		if rho > colRho[k] {
+		rho := float64(invY[k]*r.inv) * v
+		if rho > colRho[k] || (rho == colRho[k] && i < colIdx[k]) {
 			colRho[k] = rho
 			colIdx[k] = i
 		}
@@ -48,16 +76,16 @@ func sweepPair(c, dfY, dgY, invY, colRho []float64, colIdx []int, r0, r1 row, i 
 	dfY, dgY, invY, colRho, colIdx = dfY[:n], dgY[:n], invY[:n], colRho[:n], colIdx[:n]
 	best0, best1 := -2.0, -2.0
 	for k := 1; k < n; k++ {
-		a := dgY[k-1]*r0.df + dfY[k-1]*r0.dg + c[k-1]
-		p := invY[k-1] * r0.inv * a
-		b := dgY[k]*r1.df + dfY[k]*r1.dg + a
+		a := float64(dgY[k-1]*r0.df) + float64(dfY[k-1]*r0.dg) + c[k-1]
+		p := float64(invY[k-1]*r0.inv) * a
+		b := float64(dgY[k]*r1.df) + float64(dfY[k]*r1.dg) + a
 		c[k-1] = b
-		q := invY[k] * r1.inv * b
-		if p > colRho[k-1] {
+		q := float64(invY[k]*r1.inv) * b
+		if p > colRho[k-1] || (p == colRho[k-1] && i < colIdx[k-1]) {
 			colRho[k-1] = p
 			colIdx[k-1] = i
 		}
-		if q > colRho[k] {
+		if q > colRho[k] || (q == colRho[k] && i+1 < colIdx[k]) {
 			colRho[k] = q
 			colIdx[k] = i + 1
 		}
@@ -79,7 +107,7 @@ func argBest(c, invY []float64, inv float64) int {
 	invY = invY[:len(c)]
 	arg, best := 0, math.Inf(-1)
 	for k, v := range c {
-		if r := invY[k] * inv * v; r > best {
+		if r := float64(invY[k]*inv) * v; r > best {
 			arg, best = k, r
 		}
 	}
@@ -93,8 +121,8 @@ func argBestFirst(c, dfY, dgY, invY []float64, r0, r1 row) int {
 	dfY, dgY, invY = dfY[:n+1], dgY[:n+1], invY[:n+1]
 	arg, best := 0, math.Inf(-1)
 	for k, v := range c {
-		a := v - (dgY[k+1]*r1.df + dfY[k+1]*r1.dg)
-		if r := invY[k] * r0.inv * a; r > best {
+		a := v - (float64(dgY[k+1]*r1.df) + float64(dfY[k+1]*r1.dg))
+		if r := float64(invY[k]*r0.inv) * a; r > best {
 			arg, best = k, r
 		}
 	}
@@ -141,30 +169,38 @@ func (t task) sweep(pr *profiles, c, dev []float64, reseed int) {
 			}
 		}
 		// Pair rows unless row i+1 needs a reseed, or a hazard in the pair's columns or row i+1's
-		// step would make argBestFirst's recovery of row i's covariances imprecise.
+		// step would make argBestFirst's recovery of row i's covariances imprecise. The AVX2
+		// kernel sweeps one row at a time, four diagonals at once.
 		reNext := i+1 < rows && dr.next(i+1)
-		if i+1 < rows && !reNext && j0+n < ly && !exitIn(exits, j0+1, j0+1+n) &&
+		if !useAVX2 && i+1 < rows && !reNext && j0+n < ly && !exitIn(exits, j0+1, j0+1+n) &&
 			y.cols.calm(j0, j0+n+1) && dr.calm(i+1) {
 			r1 := row{x.df[i+1], x.dg[i+1], x.inv[i+1]}
 			hi := j0 + n + 1
 			dfY, dgY, invY := y.df[j0:hi], y.dg[j0:hi], y.inv[j0:hi]
 			b0, b1 := sweepPair(c[:n+1], dfY, dgY, invY, colRho[j0:hi], colIdx[j0:hi], r0, r1, i)
-			if b0 > rowRho[i] {
-				rowRho[i], rowIdx[i] = b0, j0+argBestFirst(cc, dfY, dgY, invY, r0, r1)
+			if b0 >= rowRho[i] {
+				offer(rowRho, rowIdx, i, b0, j0+argBestFirst(cc, dfY, dgY, invY, r0, r1))
 			}
-			if b1 > rowRho[i+1] {
-				rowRho[i+1], rowIdx[i+1] = b1, j0+1+argBest(cc, invY[1:], r1.inv)
+			if b1 >= rowRho[i+1] {
+				offer(rowRho, rowIdx, i+1, b1, j0+1+argBest(cc, invY[1:], r1.inv))
 			}
 			i += 2
 			re = i < rows && dr.next(i)
 			continue
 		}
 		hi := j0 + n
-		if b := sweepOne(cc, y.df[j0:hi], y.dg[j0:hi], y.inv[j0:hi], colRho[j0:hi], colIdx[j0:hi], r0, i); b > rowRho[i] {
-			rowRho[i], rowIdx[i] = b, j0+argBest(cc, y.inv[j0:hi], r0.inv)
+		if b := sweepOne(cc, y.df[j0:hi], y.dg[j0:hi], y.inv[j0:hi], colRho[j0:hi], colIdx[j0:hi], r0, i); b >= rowRho[i] {
+			offer(rowRho, rowIdx, i, b, j0+argBest(cc, y.inv[j0:hi], r0.inv))
 		}
 		i++
 		re = reNext
+	}
+}
+
+// offer records correlation rho at neighbour j for row i if it beats what the row has.
+func offer(rho []float64, idx []int, i int, r float64, j int) {
+	if better(r, j, rho[i], idx[i]) {
+		rho[i], idx[i] = r, j
 	}
 }
 

@@ -20,8 +20,9 @@ const polishAbove = 0.99
 
 // MASS returns the z-normalised Euclidean distance from query to every subsequence of series of the
 // same length (Mueen's Algorithm for Similarity Search): element i compares query with
-// series[i:i+len(query)]. It runs in O(n log n) using FFT sliding dot products, spread over
-// GOMAXPROCS goroutines.
+// series[i:i+len(query)]. It runs in O(n log n) using FFT sliding dot products (O(n·m) direct
+// sums for queries of up to directMax = 192 points, which are faster there), spread over
+// GOMAXPROCS goroutines; the result does not depend on GOMAXPROCS.
 //
 // There is no exclusion zone: if query is itself a subsequence of series, the distance at its own
 // position is (to rounding) zero. Distances of close matches (correlation above 0.99) are
@@ -105,12 +106,29 @@ func distance(rho float64, m int) float64 {
 // the block's local spread instead of the series' offset.
 type correlator struct {
 	m, size, step int
-	qf            []complex128 // conjugated spectrum of the zero-padded query
+	q             []float64    // the zero-mean query, for direct sums
+	qf            []complex128 // conjugated spectrum of the zero-padded query; nil for direct sums
 	errScale      float64      // bound on an output's error per unit norm of the centred block
 }
 
+// directMax is the longest query whose sliding dot products are summed directly instead of by
+// FFT: m multiply-adds per output cost less than a forward and inverse FFT per block up to about
+// this length (measured with gonum's FFT), and the direct sums are more accurate.
+const directMax = 192
+
 func newCorrelator(q []float64, n int) *correlator {
 	m := len(q)
+	var qq float64
+	for _, v := range q {
+		qq += v * v
+	}
+	if m <= directMax {
+		// Each output sums m products of the centred block (itself rounded once) in one
+		// accumulator: error at most γ_{m+1}·‖q‖·‖window‖; the factor 2 is a margin.
+		size := min(minBlock, n)
+		errScale := 2 * float64(m+2) * eps * math.Sqrt(qq)
+		return &correlator{m: m, size: size, step: size - m + 1, q: q, errScale: errScale}
+	}
 	size := min(max(minBlock, ceilPow2(8*m)), ceilPow2(n))
 	fft := fourier.NewFFT(size)
 	pad := make([]float64, size)
@@ -118,10 +136,6 @@ func newCorrelator(q []float64, n int) *correlator {
 	qf := fft.Coefficients(nil, pad)
 	for k, c := range qf {
 		qf[k] = complex(real(c), -imag(c))
-	}
-	var qq float64
-	for _, v := range q {
-		qq += v * v
 	}
 	// FFT correlation errors grow like eps·log2(size)·‖q‖·‖block‖; the factor 8 is a margin over
 	// the usual constant.
@@ -139,17 +153,28 @@ func (cr *correlator) run(x []float64, finish func(dots []float64, w *windows, d
 	for wk := range workers {
 		lo, hi := wk*blocks/workers, (wk+1)*blocks/workers
 		wg.Go(func() {
-			f := fourier.NewFFT(cr.size)
+			var f *fourier.FFT
+			var coef []complex128
+			if cr.qf != nil {
+				f = fourier.NewFFT(cr.size)
+				coef = make([]complex128, len(cr.qf))
+			}
 			buf := make([]float64, cr.size)
-			coef := make([]complex128, len(cr.qf))
 			var w windows
 			for b := lo; b < hi; b++ {
 				start := b * cr.step
 				dots := out[start:min(start+cr.step, len(out))]
-				spread := cr.block(f, x[start:min(start+cr.size, len(x))], buf, coef)
-				scale := 1 / float64(cr.size)
-				for k := range dots {
-					dots[k] = buf[k] * scale
+				seg := x[start:min(start+cr.size, len(x))]
+				var spread float64
+				if f == nil {
+					spread = centre(seg, buf)
+					slideDots(cr.q, buf[:len(seg)], dots)
+				} else {
+					spread = cr.block(f, seg, buf, coef)
+					scale := 1 / float64(cr.size)
+					for k := range dots {
+						dots[k] = buf[k] * scale
+					}
 				}
 				finish(dots, w.reset(x[start:start+len(dots)+cr.m-1], cr.m), cr.errScale*spread)
 			}
@@ -162,22 +187,57 @@ func (cr *correlator) run(x []float64, finish func(dots []float64, w *windows, d
 // with the query; its first len(seg)-m+1 values are the block's sliding dot products. It returns
 // the norm of the centred seg.
 func (cr *correlator) block(f *fourier.FFT, seg, buf []float64, coef []complex128) float64 {
-	var r, ss float64
-	for _, v := range seg {
-		r += v
-	}
-	r /= float64(len(seg))
-	for k, v := range seg {
-		buf[k] = v - r
-		ss += buf[k] * buf[k]
-	}
+	spread := centre(seg, buf)
 	clear(buf[len(seg):])
 	f.Coefficients(coef, buf)
 	for k, c := range coef {
 		coef[k] = c * cr.qf[k]
 	}
 	f.Sequence(buf, coef)
+	return spread
+}
+
+// centre writes seg minus its mean to buf and returns the norm of the result.
+func centre(seg, buf []float64) float64 {
+	var r, ss float64
+	for _, v := range seg {
+		r += v
+	}
+	r /= float64(len(seg))
+	buf = buf[:len(seg)]
+	for k, v := range seg {
+		d := v - r
+		buf[k] = d
+		ss += d * d
+	}
 	return math.Sqrt(ss)
+}
+
+// slideDots sets dots[k] = Σ_t q[t]·y[k+t] for k < len(dots), with len(y) ≥ len(dots)+len(q)-1.
+// Four outputs share each load of q[t]; each output is summed in t order in its own accumulator.
+func slideDots(q, y, dots []float64) {
+	m, n := len(q), len(dots)
+	k := 0
+	for ; k+4 <= n; k += 4 {
+		y0, y1, y2, y3 := y[k:k+m], y[k+1:k+1+m], y[k+2:k+2+m], y[k+3:k+3+m]
+		var s0, s1, s2, s3 float64
+		for t, qt := range q {
+			s0 += qt * y0[t]
+			s1 += qt * y1[t]
+			s2 += qt * y2[t]
+			s3 += qt * y3[t]
+		}
+		d := dots[k : k+4 : k+4]
+		d[0], d[1], d[2], d[3] = s0, s1, s2, s3
+	}
+	for ; k < n; k++ {
+		yk := y[k : k+m]
+		var s float64
+		for t, qt := range q {
+			s += qt * yk[t]
+		}
+		dots[k] = s
+	}
 }
 
 // ceilPow2 returns the smallest power of two ≥ n, for n ≥ 1.
