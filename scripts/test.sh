@@ -56,12 +56,27 @@ export NETOPS_TEST_S3_ENDPOINT="127.0.0.1:$PORT"
 export NETOPS_TEST_S3_ACCESS_KEY="$MINIO_ROOT_USER" NETOPS_TEST_S3_SECRET_KEY="$MINIO_ROOT_PASSWORD"
 export NETOPS_TEST_REQUIRE_S3=1
 
+# The console's browser tests (internal/console TestBrowser, cmd/netops TestConsoleE2E) drive
+# Debian's headless Chromium; they must run, not skip, wherever it can be installed.
+if ! command -v chromium >/dev/null; then
+	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+		echo "==> installing Debian's chromium (first run only)"
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; } ||
+			echo "installing chromium failed: the browser tests skip" >&2
+	else
+		echo "chromium missing, and not root to install it (sudo apt-get install chromium): the browser tests skip" >&2
+	fi
+fi
+if command -v chromium >/dev/null; then export NETOPS_TEST_REQUIRE_BROWSER=1; fi
+
 echo "==> go vet ./..."
 go vet ./...
 echo "==> go test -race ./..."
 go test -race -timeout 30m ./... "$@"
 echo "==> go test -run TestClosedLoop ./cmd/netops (the whole system, without the race detector)"
 go test -count=1 -timeout 15m -run TestClosedLoop ./cmd/netops "$@"
+echo "==> go test -run TestConsoleE2E ./cmd/netops (the web console in headless Chromium, without the race detector)"
+go test -count=1 -timeout 10m -run TestConsoleE2E ./cmd/netops "$@"
 
 # Deployment files (deploy/validate, a module of its own so Knative's dependencies stay out of
 # go.mod): the Dockerfile's build, stack.yml, knative/ and deploy/monitoring, checked by the tools

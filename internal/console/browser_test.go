@@ -11,13 +11,17 @@ import (
 	"time"
 )
 
-// chromium returns the path of a headless-capable Chromium, or skips the test without one.
+// chromium returns the path of a headless-capable Chromium; without one it skips the test, or
+// fails it when NETOPS_TEST_REQUIRE_BROWSER=1 (set by scripts/test.sh once Chromium is installed).
 func chromium(t *testing.T) string {
 	t.Helper()
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "chrome"} {
 		if p, err := exec.LookPath(name); err == nil {
 			return p
 		}
+	}
+	if os.Getenv("NETOPS_TEST_REQUIRE_BROWSER") == "1" {
+		t.Fatal("NETOPS_TEST_REQUIRE_BROWSER=1 but no chromium binary on PATH (apt-get install chromium)")
 	}
 	t.Skip("no chromium binary on PATH (apt-get install chromium): browser test skipped")
 	return ""
