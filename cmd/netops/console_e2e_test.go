@@ -4,11 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/netopsfn/netops/internal/testenv"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -30,7 +30,7 @@ func TestConsoleE2E(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the console end-to-end test runs without the race detector, in the test command's own pass (scripts/test.sh)")
 	}
-	bin := e2eChromium(t)
+	bin := testenv.Chromium(t)
 	began := time.Now()
 	dir := t.TempDir()
 	shots := os.Getenv("NETOPS_TEST_ARTIFACTS")
@@ -295,8 +295,8 @@ func httpGet(t *testing.T, u string) string {
 func renderPage(t *testing.T, bin, base, path, shot string) string {
 	t.Helper()
 	began := time.Now()
-	dom, log := runChromium(t, bin, base+path, shot)
-	if errs := consoleErrors(log); len(errs) > 0 {
+	dom, log := testenv.RenderPage(t, bin, base+path, shot)
+	if errs := testenv.ConsoleErrors(log); len(errs) > 0 {
 		t.Errorf("%s logged errors:\n%s", path, strings.Join(errs, "\n"))
 	}
 	for _, bad := range []string{`data-error=`, "Could not load", "update failed", "No console page at"} {
@@ -312,60 +312,4 @@ func renderPage(t *testing.T, bin, base, path, shot string) string {
 	}
 	t.Logf("rendered %s in %s → %s", path, time.Since(began).Round(100*time.Millisecond), shot)
 	return dom
-}
-
-// e2eChromium returns the path of a headless-capable Chromium. Without one it skips the test,
-// or fails it when NETOPS_TEST_REQUIRE_BROWSER=1 (the test command sets it once it installed
-// Chromium).
-func e2eChromium(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("NETOPS_TEST_REQUIRE_BROWSER") == "1" {
-		t.Fatal("NETOPS_TEST_REQUIRE_BROWSER=1 but no chromium binary on PATH (apt-get install chromium)")
-	}
-	t.Skip("no chromium binary on PATH (apt-get install chromium): console end-to-end test skipped")
-	return ""
-}
-
-// runChromium loads url in headless Chromium with enough virtual time for the page's first poll
-// and returns the rendered DOM and the browser's log (console messages land there), writing a
-// screenshot to shot. (A copy of internal/console's browser test helper.)
-func runChromium(t *testing.T, bin, url, shot string) (dom, log string) {
-	t.Helper()
-	args := func(extra ...string) []string {
-		return append([]string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-			"--hide-scrollbars", "--window-size=1400,2400", "--virtual-time-budget=4000", "--enable-logging=stderr", "--v=0",
-			"--user-data-dir=" + t.TempDir()}, extra...)
-	}
-	run := func(a []string) (string, string) {
-		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, bin, a...)
-		var stdout, stderr strings.Builder
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		if err := cmd.Run(); err != nil {
-			t.Fatalf("chromium %s: %v\n%s", url, err, stderr.String())
-		}
-		return stdout.String(), stderr.String()
-	}
-	dom, log = run(args("--dump-dom", url))
-	_, _ = run(args("--screenshot="+shot, url))
-	return dom, log
-}
-
-// consoleErrors picks the page's JavaScript errors out of Chromium's log. (A copy of
-// internal/console's browser test helper.)
-func consoleErrors(log string) []string {
-	var out []string
-	re := regexp.MustCompile(`(?i)(Uncaught|CONSOLE.*error|SyntaxError|ReferenceError|TypeError)`)
-	for _, line := range strings.Split(log, "\n") {
-		if re.MatchString(line) && !strings.Contains(line, "favicon") {
-			out = append(out, line)
-		}
-	}
-	return out
 }

@@ -1,10 +1,11 @@
 package driftdetectors
 
 import (
-	"errors"
 	"strconv"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/netopsfn/netops/internal/function"
 )
 
 // Reasons a row of a labeled batch is not fed (the reason label of rows_skipped_total).
@@ -49,28 +50,28 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "State writes that lost their compare-and-set (the batch is recomputed from the fresh state)."}),
 	}
 	var err error
-	if m.warnings, err = register(reg, m.warnings); err != nil {
+	if m.warnings, err = function.Register(reg, m.warnings); err != nil {
 		return nil, err
 	}
-	if m.changes, err = register(reg, m.changes); err != nil {
+	if m.changes, err = function.Register(reg, m.changes); err != nil {
 		return nil, err
 	}
-	if m.estimation, err = register(reg, m.estimation); err != nil {
+	if m.estimation, err = function.Register(reg, m.estimation); err != nil {
 		return nil, err
 	}
-	if m.inWarning, err = register(reg, m.inWarning); err != nil {
+	if m.inWarning, err = function.Register(reg, m.inWarning); err != nil {
 		return nil, err
 	}
-	if m.rows, err = register(reg, m.rows); err != nil {
+	if m.rows, err = function.Register(reg, m.rows); err != nil {
 		return nil, err
 	}
-	if m.skipped, err = register(reg, m.skipped); err != nil {
+	if m.skipped, err = function.Register(reg, m.skipped); err != nil {
 		return nil, err
 	}
-	if m.late, err = register(reg, m.late); err != nil {
+	if m.late, err = function.Register(reg, m.late); err != nil {
 		return nil, err
 	}
-	if m.conflicts, err = register(reg, m.conflicts); err != nil {
+	if m.conflicts, err = function.Register(reg, m.conflicts); err != nil {
 		return nil, err
 	}
 	for _, r := range []string{reasonUnlabeled, reasonNoModel, reasonReplayed} {
@@ -107,16 +108,4 @@ func (m *metrics) gauges(rec *record) {
 		}
 		m.inWarning.WithLabelValues(rec.Model, v, d.Kind).Set(w)
 	}
-}
-
-// register registers c, or returns the identical collector already registered.
-func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
-	err := reg.Register(c)
-	var are prometheus.AlreadyRegisteredError
-	if errors.As(err, &are) {
-		if existing, ok := are.ExistingCollector.(C); ok {
-			return existing, nil
-		}
-	}
-	return c, err
 }

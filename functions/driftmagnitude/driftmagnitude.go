@@ -38,6 +38,7 @@ import (
 	"github.com/netopsfn/netops/internal/fault"
 	"github.com/netopsfn/netops/internal/function"
 	"github.com/netopsfn/netops/internal/registry"
+	"github.com/netopsfn/netops/internal/tables"
 )
 
 // Name is the function's target name and durable consumer.
@@ -184,7 +185,8 @@ func (m *magnitude) bin(ctx context.Context, key string) ([]*group, int64, error
 		return nil, 0, err
 	}
 	defer o.Close()
-	f, err := openParquet(o, o.Size())
+	src := tables.NewSource(o, o.Size())
+	f, err := src.Open()
 	if err != nil {
 		return nil, 0, err
 	}
@@ -196,6 +198,9 @@ func (m *magnitude) bin(ctx context.Context, key string) ([]*group, int64, error
 		return &b.Baseline, err
 	})
 	if err := scan(f, g.cols, m.cfg.ChunkRows, g.chunk); err != nil {
+		if ioErr := src.Err(); ioErr != nil { // the store failed mid-read: retry, the data is fine
+			return nil, 0, fmt.Errorf("read parquet: %w", ioErr)
+		}
 		return nil, 0, err
 	}
 	return g.sorted(), g.skipped, nil

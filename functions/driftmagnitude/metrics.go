@@ -6,6 +6,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/netopsfn/netops/internal/function"
+
 	"github.com/netopsfn/netops/internal/drift"
 )
 
@@ -64,34 +66,34 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Labeled rows of model versions without a usable model card."}),
 	}
 	var err error
-	if m.general, err = register(reg, m.general); err != nil {
+	if m.general, err = function.Register(reg, m.general); err != nil {
 		return nil, err
 	}
-	if m.status, err = register(reg, m.status); err != nil {
+	if m.status, err = function.Register(reg, m.status); err != nil {
 		return nil, err
 	}
-	if m.weighted, err = register(reg, m.weighted); err != nil {
+	if m.weighted, err = function.Register(reg, m.weighted); err != nil {
 		return nil, err
 	}
-	if m.means, err = register(reg, m.means); err != nil {
+	if m.means, err = function.Register(reg, m.means); err != nil {
 		return nil, err
 	}
-	if m.feature, err = register(reg, m.feature); err != nil {
+	if m.feature, err = function.Register(reg, m.feature); err != nil {
 		return nil, err
 	}
-	if m.featureS, err = register(reg, m.featureS); err != nil {
+	if m.featureS, err = function.Register(reg, m.featureS); err != nil {
 		return nil, err
 	}
-	if m.window, err = register(reg, m.window); err != nil {
+	if m.window, err = function.Register(reg, m.window); err != nil {
 		return nil, err
 	}
-	if m.reports, err = register(reg, m.reports); err != nil {
+	if m.reports, err = function.Register(reg, m.reports); err != nil {
 		return nil, err
 	}
-	if m.rows, err = register(reg, m.rows); err != nil {
+	if m.rows, err = function.Register(reg, m.rows); err != nil {
 		return nil, err
 	}
-	if m.skipped, err = register(reg, m.skipped); err != nil {
+	if m.skipped, err = function.Register(reg, m.skipped); err != nil {
 		return nil, err
 	}
 	return m, nil

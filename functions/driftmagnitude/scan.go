@@ -11,6 +11,7 @@ import (
 	"github.com/parquet-go/parquet-go/format"
 
 	"github.com/netopsfn/netops/internal/fault"
+	"github.com/netopsfn/netops/internal/tables"
 )
 
 // The scanner streams chosen columns of a Parquet file in chunks of rows: per row group, one
@@ -45,18 +46,10 @@ type chunk struct {
 	cols []colSpec
 }
 
-// openParquet opens a Parquet file; a corrupt one is a permanent error.
-func openParquet(r io.ReaderAt, size int64) (f *parquet.File, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			f, err = nil, fault.Permanent(fmt.Errorf("corrupt parquet: %v", p))
-		}
-	}()
-	f, err = parquet.OpenFile(r, size)
-	if err != nil {
-		return nil, fault.Permanent(fmt.Errorf("corrupt parquet: %w", err))
-	}
-	return f, nil
+// openParquet opens a Parquet file; a corrupt one is a permanent error, a store that failed
+// mid-read a retryable one.
+func openParquet(r io.ReaderAt, size int64) (*parquet.File, error) {
+	return tables.NewSource(r, size).Open()
 }
 
 // numericColumns lists the file's top-level columns that hold plain numbers (float, double,

@@ -5,6 +5,8 @@ import (
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/netopsfn/netops/internal/function"
 )
 
 // How a predictions batch came to be written (the outcome label of batches_total).
@@ -50,25 +52,25 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		models: map[string]bool{},
 	}
 	var err error
-	if m.rows, err = register(reg, m.rows); err != nil {
+	if m.rows, err = function.Register(reg, m.rows); err != nil {
 		return nil, err
 	}
-	if m.batches, err = register(reg, m.batches); err != nil {
+	if m.batches, err = function.Register(reg, m.batches); err != nil {
 		return nil, err
 	}
-	if m.pending, err = register(reg, m.pending); err != nil {
+	if m.pending, err = function.Register(reg, m.pending); err != nil {
 		return nil, err
 	}
-	if m.conflicts, err = register(reg, m.conflicts); err != nil {
+	if m.conflicts, err = function.Register(reg, m.conflicts); err != nil {
 		return nil, err
 	}
-	if m.unknown, err = register(reg, m.unknown); err != nil {
+	if m.unknown, err = function.Register(reg, m.unknown); err != nil {
 		return nil, err
 	}
-	if m.late, err = register(reg, m.late); err != nil {
+	if m.late, err = function.Register(reg, m.late); err != nil {
 		return nil, err
 	}
-	if m.dropped, err = register(reg, m.dropped); err != nil {
+	if m.dropped, err = function.Register(reg, m.dropped); err != nil {
 		return nil, err
 	}
 	return m, nil

@@ -11,6 +11,7 @@ import (
 
 	"github.com/netopsfn/netops/internal/blob"
 	"github.com/netopsfn/netops/internal/fault"
+	"github.com/netopsfn/netops/internal/tables"
 )
 
 // batchColumns is a features batch read column by column: only the columns the serving versions
@@ -24,7 +25,7 @@ type batchColumns struct {
 }
 
 // readColumns reads the timestamp, the device and the named feature columns of a features batch.
-func readColumns(ctx context.Context, store blob.Store, key string, names []string) (*batchColumns, error) {
+func readColumns(ctx context.Context, store blob.Store, key string, names []string) (b *batchColumns, err error) {
 	o, err := store.Open(ctx, key)
 	if errors.Is(err, blob.ErrInvalidKey) {
 		return nil, fault.Permanent(fmt.Errorf("read %s: %w", key, err))
@@ -33,11 +34,18 @@ func readColumns(ctx context.Context, store blob.Store, key string, names []stri
 		return nil, fmt.Errorf("read %s: %w", key, err)
 	}
 	defer o.Close()
-	f, err := parquet.OpenFile(o, o.Size())
+	// The source tells a store that failed mid-read (retryable) from bad bytes (permanent).
+	src := tables.NewSource(o, o.Size())
+	defer func() {
+		if p := recover(); p != nil { // parquet-go panics on some malformed inputs
+			b, err = nil, fmt.Errorf("read %s: %w", key, src.Fail(fmt.Errorf("%v", p)))
+		}
+	}()
+	f, err := src.Open()
 	if err != nil {
-		return nil, fault.Permanent(fmt.Errorf("read %s: %w", key, err))
+		return nil, fmt.Errorf("read %s: %w", key, err)
 	}
-	b := &batchColumns{n: int(f.NumRows()), values: make(map[string][]float64, len(names))}
+	b = &batchColumns{n: int(f.NumRows()), values: make(map[string][]float64, len(names))}
 	b.times, b.devices = make([]time.Time, 0, b.n), make([]string, 0, b.n)
 	leaf := func(name string, want parquet.Kind) (int, error) {
 		l, ok := f.Schema().Lookup(name)
@@ -106,7 +114,7 @@ func readColumns(ctx context.Context, store blob.Store, key string, names []stri
 			})
 		}
 		if err != nil {
-			return nil, fault.Permanent(fmt.Errorf("read %s: %w", key, err))
+			return nil, fmt.Errorf("read %s: %w", key, src.Fail(err))
 		}
 	}
 	if len(b.times) != b.n || len(b.devices) != b.n {

@@ -1,9 +1,9 @@
 package preprocessor
 
 import (
-	"errors"
-
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/netopsfn/netops/internal/function"
 )
 
 // Reasons a telemetry row produces no feature row (the reason label of rows_skipped_total).
@@ -42,35 +42,23 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Reads of the static device table."}),
 	}
 	var err error
-	if m.rows, err = register(reg, m.rows); err != nil {
+	if m.rows, err = function.Register(reg, m.rows); err != nil {
 		return nil, err
 	}
-	if m.skipped, err = register(reg, m.skipped); err != nil {
+	if m.skipped, err = function.Register(reg, m.skipped); err != nil {
 		return nil, err
 	}
-	if m.unknown, err = register(reg, m.unknown); err != nil {
+	if m.unknown, err = function.Register(reg, m.unknown); err != nil {
 		return nil, err
 	}
-	if m.conflicts, err = register(reg, m.conflicts); err != nil {
+	if m.conflicts, err = function.Register(reg, m.conflicts); err != nil {
 		return nil, err
 	}
-	if m.loads, err = register(reg, m.loads); err != nil {
+	if m.loads, err = function.Register(reg, m.loads); err != nil {
 		return nil, err
 	}
 	for _, r := range []string{reasonLate, reasonInvalidValue, reasonInvalidDevice} {
 		m.skipped.WithLabelValues(r)
 	}
 	return m, nil
-}
-
-// register registers c, or returns the identical collector already registered.
-func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
-	err := reg.Register(c)
-	var are prometheus.AlreadyRegisteredError
-	if errors.As(err, &are) {
-		if existing, ok := are.ExistingCollector.(C); ok {
-			return existing, nil
-		}
-	}
-	return c, err
 }

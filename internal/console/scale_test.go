@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/netopsfn/netops/internal/testenv"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -88,9 +89,9 @@ func TestScale(t *testing.T) {
 
 	// The pages in a browser: the overview lists 50 endpoints, the model page's charts draw the
 	// week's 1008 windows and 672 detector events, the runs page 50 runs, all without errors. The
-	// time is runChromium's: two Chromium starts (DOM, screenshot), each with the first poll.
+	// time is testenv.RenderPage's: two Chromium starts (DOM, screenshot), each with the first poll.
 	t.Run("browser", func(t *testing.T) {
-		bin := chromium(t)
+		bin := testenv.Chromium(t)
 		dir := os.Getenv("NETOPS_TEST_ARTIFACTS")
 		if dir == "" {
 			dir = t.TempDir()
@@ -102,9 +103,9 @@ func TestScale(t *testing.T) {
 			{"runs", "/console/runs", `data-run="run-050"`},
 		} {
 			at := time.Now()
-			dom, log := runChromium(t, bin, base+p.path, filepath.Join(dir, "console-scale-"+p.name+".png"))
+			dom, log := testenv.RenderPage(t, bin, base+p.path, filepath.Join(dir, "console-scale-"+p.name+".png"))
 			t.Logf("chromium: %s rendered in %s (DOM and screenshot, two browser starts)", p.path, time.Since(at).Round(100*time.Millisecond))
-			if errs := consoleErrors(log); len(errs) > 0 {
+			if errs := testenv.ConsoleErrors(log); len(errs) > 0 {
 				t.Errorf("%s logged errors:\n%s", p.path, strings.Join(errs, "\n"))
 			}
 			if !strings.Contains(dom, p.want) {

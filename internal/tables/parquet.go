@@ -104,26 +104,28 @@ func (w *Writer[T]) Close() error { return w.w.Close() }
 type Reader[T any] struct {
 	r    *parquet.GenericReader[T]
 	rows int64
+	src  *Source
 }
 
 // NewReader opens a Parquet file of the given size and checks that it has every column T needs,
 // with the same physical and logical type. Errors here mean the data is bad: they are permanent.
 func NewReader[T any](r io.ReaderAt, size int64) (rd *Reader[T], err error) {
+	src := NewSource(r, size)
 	defer func() {
 		// parquet-go panics on some malformed inputs; a bad file must never crash a function.
 		if p := recover(); p != nil {
-			rd, err = nil, fault.Permanent(fmt.Errorf("corrupt parquet: %v", p))
+			rd, err = nil, src.Fail(fmt.Errorf("%v", p))
 		}
 	}()
-	f, err := parquet.OpenFile(r, size)
+	f, err := src.Open()
 	if err != nil {
-		return nil, fault.Permanent(fmt.Errorf("corrupt parquet: %w", err))
+		return nil, err
 	}
 	want := parquet.SchemaOf(new(T))
 	if err := checkSchema(want, f.Schema()); err != nil {
 		return nil, fault.Permanent(err)
 	}
-	return &Reader[T]{r: parquet.NewGenericReader[T](f), rows: f.NumRows()}, nil
+	return &Reader[T]{r: parquet.NewGenericReader[T](f), rows: f.NumRows(), src: src}, nil
 }
 
 func checkSchema(want, got *parquet.Schema) error {
@@ -162,12 +164,12 @@ func (r *Reader[T]) NumRows() int64 { return r.rows }
 func (r *Reader[T]) Read(rows []T) (n int, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			n, err = 0, fault.Permanent(fmt.Errorf("corrupt parquet: %v", p))
+			n, err = 0, r.src.Fail(fmt.Errorf("%v", p))
 		}
 	}()
 	n, err = r.r.Read(rows)
 	if err != nil && !errors.Is(err, io.EOF) {
-		err = fault.Permanent(fmt.Errorf("corrupt parquet: %w", err))
+		err = r.src.Fail(err)
 	}
 	return n, err
 }
@@ -183,25 +185,26 @@ func Decode[T any](data []byte) ([]T, error) {
 // ReadAll reads every row of a Parquet file, column by column when T is a flat table (see
 // columnar.go) and by row reconstruction otherwise.
 func ReadAll[T any](r io.ReaderAt, size int64) (rows []T, err error) {
+	src := NewSource(r, size)
 	defer func() {
 		if p := recover(); p != nil {
-			rows, err = nil, fault.Permanent(fmt.Errorf("corrupt parquet: %v", p))
+			rows, err = nil, src.Fail(fmt.Errorf("%v", p))
 		}
 	}()
-	f, err := parquet.OpenFile(r, size)
+	f, err := src.Open()
 	if err != nil {
-		return nil, fault.Permanent(fmt.Errorf("corrupt parquet: %w", err))
+		return nil, err
 	}
 	if err := checkSchema(parquet.SchemaOf(new(T)), f.Schema()); err != nil {
 		return nil, fault.Permanent(err)
 	}
 	if rows, ok, err := readColumnar[T](f); ok {
 		if err != nil {
-			return nil, fault.Permanent(fmt.Errorf("corrupt parquet: %w", err))
+			return nil, src.Fail(err)
 		}
 		return rows, nil
 	}
-	rd := &Reader[T]{r: parquet.NewGenericReader[T](f), rows: f.NumRows()}
+	rd := &Reader[T]{r: parquet.NewGenericReader[T](f), rows: f.NumRows(), src: src}
 	defer rd.Close()
 	rows = make([]T, rd.NumRows())
 	n := 0
@@ -216,7 +219,7 @@ func ReadAll[T any](r io.ReaderAt, size int64) (rows []T, err error) {
 		}
 	}
 	if n != len(rows) {
-		return nil, fault.Permanent(fmt.Errorf("corrupt parquet: read %d of %d rows", n, len(rows)))
+		return nil, src.Fail(fmt.Errorf("read %d of %d rows", n, len(rows)))
 	}
 	return rows, nil
 }
