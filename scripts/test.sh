@@ -55,6 +55,7 @@ echo "==> MinIO on 127.0.0.1:$PORT"
 export NETOPS_TEST_S3_ENDPOINT="127.0.0.1:$PORT"
 export NETOPS_TEST_S3_ACCESS_KEY="$MINIO_ROOT_USER" NETOPS_TEST_S3_SECRET_KEY="$MINIO_ROOT_PASSWORD"
 export NETOPS_TEST_REQUIRE_S3=1
+export NETOPS_TEST_MINIO_BIN="$BIN/minio" # the chaos suite starts (and stops) a MinIO of its own
 
 # The console's browser tests (internal/console TestBrowser, cmd/netops TestConsoleE2E) drive
 # Debian's headless Chromium; they must run, not skip, wherever it can be installed.
@@ -77,6 +78,8 @@ echo "==> go test -run TestClosedLoop ./cmd/netops (the whole system, without th
 go test -count=1 -timeout 15m -run TestClosedLoop ./cmd/netops "$@"
 echo "==> go test -run TestConsoleE2E ./cmd/netops (the web console in headless Chromium, without the race detector)"
 go test -count=1 -timeout 10m -run TestConsoleE2E ./cmd/netops "$@"
+echo "==> chaos suite (internal/chaos, build tag chaos: kills, NATS restart, MinIO outage, duplicates, poison)"
+go test -tags chaos -count=1 -timeout 20m -v ./internal/chaos/
 
 # Deployment files (deploy/validate, a module of its own so Knative's dependencies stay out of
 # go.mod): the Dockerfile's build, stack.yml, knative/ and deploy/monitoring, checked by the tools
