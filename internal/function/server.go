@@ -83,7 +83,10 @@ func (rt *Runtime) Run(ctx context.Context, fns ...*Function) error {
 
 // Serve runs an HTTP server on ln until ctx is done, then shuts it down gracefully.
 func Serve(ctx context.Context, ln net.Listener, h http.Handler) error {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	// Bounded everywhere: a slow or stuck client holds a connection for a minute at most, and
+	// request bodies are limited by each handler (1 MiB for CloudEvents, --max-body for APIs).
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
+		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 1 << 20}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
