@@ -45,7 +45,7 @@ type RunDefaults struct {
 	MaxRows       int           `flag:"max-rows" env:"TRAIN_MAX_ROWS" default:"100000" help:"rows sampled for training"`
 	MinRows       int           `flag:"min-rows" env:"TRAIN_MIN_ROWS" default:"500" help:"fewest labeled rows a run trains on"`
 	Holdout       float64       `flag:"holdout" env:"HOLDOUT" default:"0.2" help:"most recent fraction of the window held out to judge candidate and champion"`
-	Metric        string        `flag:"gate-metric" env:"GATE_METRIC" default:"pr_auc" help:"metric the deploy gate compares"`
+	Metric        string        `flag:"gate-metric" env:"GATE_METRIC" default:"f1" help:"metric the deploy gate compares, each model at its own decision threshold (f1 sees a threshold the world moved away from; pr_auc only ranking)"`
 	Margin        float64       `flag:"margin" env:"GATE_MARGIN" default:"0.01" help:"how much better the candidate must be to deploy"`
 	Deploy        string        `flag:"deploy" env:"DEPLOY" default:"direct" help:"direct (champion), canary (traffic share first, then promote or roll back) or none"`
 	CanaryTraffic int           `flag:"canary-traffic" env:"CANARY_TRAFFIC" default:"25" help:"percent of requests a canary receives"`

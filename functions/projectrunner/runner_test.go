@@ -74,7 +74,7 @@ func TestRunDeploysBetterCandidate(t *testing.T) {
 		}
 	}
 	if run.Champion == nil || run.Champion.Version != weak || run.Candidate.Version != weak+1 ||
-		run.Candidate.Metrics["pr_auc"] < run.Champion.Metrics["pr_auc"]+0.01 {
+		run.Candidate.Metrics["f1"] < run.Champion.Metrics["f1"]+0.01 {
 		t.Fatalf("candidate %+v champion %+v", run.Candidate, run.Champion)
 	}
 	if run.Data == nil || run.Data.HoldoutRows == 0 || run.Data.TrainRows < 4*run.Data.HoldoutRows-10 {
