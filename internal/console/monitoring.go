@@ -96,10 +96,10 @@ type cached[T any] struct {
 	value    T
 }
 
-func lookup[T any](mu *sync.Mutex, m map[string]cached[T], in blob.Info) (T, bool) {
+func lookup[T any](mu *sync.Mutex, m *map[string]cached[T], in blob.Info) (T, bool) {
 	mu.Lock()
-	defer mu.Unlock()
-	c, ok := m[in.Key]
+	defer mu.Unlock() // the map itself is created under the lock too (remember), so read it here
+	c, ok := (*m)[in.Key]
 	if !ok || c.size != in.Size || !c.modified.Equal(in.Modified) {
 		var zero T
 		return zero, false
@@ -188,7 +188,7 @@ func (c *Console) driftPoints(ctx context.Context, model string, version, limit 
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(8)
 	for i, in := range infos {
-		if p, ok := lookup(&c.reports.mu, c.reports.points, in); ok {
+		if p, ok := lookup(&c.reports.mu, &c.reports.points, in); ok {
 			points[i] = p
 			continue
 		}
@@ -242,7 +242,7 @@ func (c *Console) detectorEvents(ctx context.Context, model string, version int,
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(8)
 	for i, in := range keep {
-		if evs, ok := lookup(&c.reports.mu, c.reports.logs, in); ok {
+		if evs, ok := lookup(&c.reports.mu, &c.reports.logs, in); ok {
 			logs[i] = evs
 			continue
 		}
