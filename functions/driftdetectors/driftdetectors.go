@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"slices"
 	"strings"
@@ -13,7 +12,6 @@ import (
 
 	cloudevents "github.com/cloudevents/sdk-go/v2/event"
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/netopsfn/netops/internal/blob"
 	"github.com/netopsfn/netops/internal/bus"
@@ -65,13 +63,8 @@ func newDetectors(cfg Config, d function.Deps) (*detectors, error) {
 	if d.Bus == nil || d.Store == nil {
 		return nil, errors.New("drift-detectors: needs a bus and a store")
 	}
+	d = d.Defaults()
 	log, reg := d.Log, d.Metrics
-	if log == nil {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
-	if reg == nil {
-		reg = prometheus.NewRegistry()
-	}
 	m, err := newMetrics(reg)
 	if err != nil {
 		return nil, fmt.Errorf("drift-detectors: metrics: %w", err)

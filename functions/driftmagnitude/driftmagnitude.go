@@ -20,7 +20,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -28,7 +27,6 @@ import (
 
 	cloudevents "github.com/cloudevents/sdk-go/v2/event"
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/netopsfn/netops/internal/blob"
 	"github.com/netopsfn/netops/internal/bus"
@@ -95,13 +93,8 @@ func newMagnitude(cfg Config, d function.Deps) (*magnitude, error) {
 	if d.Bus == nil || d.Store == nil {
 		return nil, fmt.Errorf("%s: needs a bus and a store", Name)
 	}
+	d = d.Defaults()
 	log, reg := d.Log, d.Metrics
-	if log == nil {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
-	if reg == nil {
-		reg = prometheus.NewRegistry()
-	}
 	m, err := newMetrics(reg)
 	if err != nil {
 		return nil, fmt.Errorf("%s: metrics: %w", Name, err)

@@ -4,14 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"slices"
 	"sync"
 	"time"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2/event"
-	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/netopsfn/netops/internal/blob"
@@ -72,13 +70,8 @@ func newStream(cfg Config, d function.Deps) (*stream, error) {
 	if d.Store == nil {
 		return nil, errors.New("labeled-stream: needs an object store")
 	}
+	d = d.Defaults()
 	log, reg := d.Log, d.Metrics
-	if log == nil {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
-	if reg == nil {
-		reg = prometheus.NewRegistry()
-	}
 	m, err := newMetrics(reg)
 	if err != nil {
 		return nil, fmt.Errorf("labeled-stream: metrics: %w", err)

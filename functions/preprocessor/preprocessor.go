@@ -4,12 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"time"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2/event"
-	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/netopsfn/netops/internal/blob"
@@ -52,13 +50,8 @@ func newPreprocessor(cfg Config, d function.Deps) (*preprocessor, error) {
 	if d.Bus == nil || d.Store == nil {
 		return nil, errors.New("preprocessor: needs a bus and a store")
 	}
+	d = d.Defaults()
 	log, reg := d.Log, d.Metrics
-	if log == nil {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
-	if reg == nil {
-		reg = prometheus.NewRegistry()
-	}
 	m, err := newMetrics(reg)
 	if err != nil {
 		return nil, fmt.Errorf("preprocessor: metrics: %w", err)

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -163,4 +164,16 @@ func safeCall(ctx context.Context, h Handler, e cloudevents.Event) (outs []cloud
 		}
 	}()
 	return h(ctx, e)
+}
+
+// Defaults returns d with a discarding logger and a private metrics registry where d has none, so
+// a function built outside the runtime (tests, tools) needs neither.
+func (d Deps) Defaults() Deps {
+	if d.Log == nil {
+		d.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if d.Metrics == nil {
+		d.Metrics = prometheus.NewRegistry()
+	}
+	return d
 }
