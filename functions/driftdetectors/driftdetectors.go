@@ -98,7 +98,7 @@ type result struct {
 
 // handle feeds one labeled batch to the detectors of the model versions it holds.
 func (f *detectors) handle(ctx context.Context, e cloudevents.Event) ([]cloudevents.Event, error) {
-	in, err := events.Decode[events.Batch](e)
+	in, err := events.DecodeBatch(e)
 	if err != nil {
 		return nil, err
 	}

@@ -235,11 +235,11 @@ func TestBadInput(t *testing.T) {
 	for i := range 50 {
 		th = append(th, thin{Timestamp: t0.Add(200*time.Minute + time.Duration(i)*time.Second), Model: "netops", Version: 1, CPUUtilization: 2})
 	}
-	key := "labeled/thin.parquet"
+	key := "labeled/model=netops/thin.parquet"
 	if err := tables.Put(ctx, e.store, key, th); err != nil {
 		t.Fatal(err)
 	}
-	ev, _ := events.New(events.LabeledBatch, "/test", "thin", &events.Batch{Key: key, Rows: 50, From: th[0].Timestamp, To: th[49].Timestamp, SchemaVersion: 1})
+	ev, _ := events.New(events.LabeledBatch, "/test", "thin", &events.Batch{Key: key, Rows: 50, From: th[0].Timestamp, To: th[49].Timestamp, SchemaVersion: 1, Model: "netops", Version: 1})
 	if _, err := m.handle(ctx, ev); err != nil {
 		t.Fatal(err)
 	}
@@ -290,16 +290,21 @@ func TestBadInput(t *testing.T) {
 		t.Errorf("unknown model: %v", err)
 	}
 	// A corrupt object and a missing one.
-	if err := blob.PutBytes(ctx, e.store, "labeled/bad.parquet", []byte("PAR1 not parquet PAR1")); err != nil {
+	if err := blob.PutBytes(ctx, e.store, "labeled/model=netops/bad.parquet", []byte("PAR1 not parquet PAR1")); err != nil {
 		t.Fatal(err)
 	}
-	bad, _ := events.New(events.LabeledBatch, "/test", "bad", &events.Batch{Key: "labeled/bad.parquet", SchemaVersion: 1})
+	bad, _ := events.New(events.LabeledBatch, "/test", "bad", &events.Batch{Key: "labeled/model=netops/bad.parquet", SchemaVersion: 1, Model: "netops", Version: 1})
 	if _, err := m.handle(ctx, bad); err == nil || !fault.IsPermanent(err) {
 		t.Errorf("corrupt batch: %v, want a permanent error", err)
 	}
-	missing, _ := events.New(events.LabeledBatch, "/test", "missing", &events.Batch{Key: "labeled/none.parquet", SchemaVersion: 1})
+	missing, _ := events.New(events.LabeledBatch, "/test", "missing", &events.Batch{Key: "labeled/model=netops/none.parquet", SchemaVersion: 1, Model: "netops", Version: 1})
 	if _, err := m.handle(ctx, missing); err == nil || fault.IsPermanent(err) || !errors.Is(err, blob.ErrNotFound) {
 		t.Errorf("missing batch: %v, want a retryable not-found", err)
+	}
+	// A batch naming another table's object: dead-lettered, the object never read.
+	outside, _ := events.New(events.LabeledBatch, "/test", "outside", &events.Batch{Key: "models/netops/v1/card.json", SchemaVersion: 1, Model: "netops", Version: 1})
+	if _, err := m.handle(ctx, outside); err == nil || !fault.IsPermanent(err) || !strings.Contains(err.Error(), "outside labeled/model=netops/") {
+		t.Errorf("batch outside its table: %v, want a permanent error naming the prefix", err)
 	}
 }
 

@@ -69,10 +69,10 @@ func TestBadPredictions(t *testing.T) {
 			}
 		}, []string{"corrupt parquet", "features/"}},
 		{"row count differs from event", func(_ *world, _ *data, b *events.Batch) { b.Rows++ }, []string{"its event says"}},
-		{"no model", func(_ *world, _ *data, b *events.Batch) { b.Model = "" }, []string{"model", "invalid name"}},
-		{"invalid model name", func(_ *world, _ *data, b *events.Batch) { b.Model = "Bad Model" }, []string{`"Bad Model"`}},
+		{"no model", func(_ *world, _ *data, b *events.Batch) { b.Model = "" }, []string{"model: required"}},
+		{"invalid model name", func(_ *world, _ *data, b *events.Batch) { b.Model = "Bad Model" }, []string{"outside predictions/model=Bad Model/"}},
 		{"version 0", func(_ *world, _ *data, b *events.Batch) { b.Version = 0 }, []string{"version 0"}},
-		{"no source", func(_ *world, _ *data, b *events.Batch) { b.Source = "" }, []string{"source", "required"}},
+		{"no source", func(_ *world, _ *data, b *events.Batch) { b.Source = "" }, []string{"source", "empty"}},
 		{"row of another model", func(_ *world, d *data, _ *events.Batch) { d.preds[1].Model = "other" }, []string{"row 1", "model other v1"}},
 		{"row of another version", func(_ *world, d *data, _ *events.Batch) { d.preds[6].Version = 2 }, []string{"row 6", "netops v2"}},
 		{"row outside the range", func(_ *world, _ *data, b *events.Batch) { b.To = b.To.Add(-interval) }, []string{"outside the batch's range"}},

@@ -107,7 +107,7 @@ func (s *stream) handle(ctx context.Context, e cloudevents.Event) ([]cloudevents
 // already past the horizon), it is written and its event returned; otherwise it waits in the
 // pending list.
 func (s *stream) handlePredictions(ctx context.Context, e cloudevents.Event) ([]cloudevents.Event, error) {
-	in, err := events.Decode[events.Batch](e)
+	in, err := events.DecodeBatch(e)
 	if err != nil {
 		return nil, err
 	}
@@ -172,7 +172,7 @@ func (s *stream) handlePredictions(ctx context.Context, e cloudevents.Event) ([]
 // handleLabels checks and indexes a labels batch, advances the watermark and settles the pending
 // batches it overlaps or has pushed past the horizon.
 func (s *stream) handleLabels(ctx context.Context, e cloudevents.Event) error {
-	in, err := events.Decode[events.Batch](e)
+	in, err := events.DecodeBatch(e)
 	if err != nil {
 		return err
 	}

@@ -45,7 +45,7 @@ func (s *server) handle(ctx context.Context, e cloudevents.Event) ([]cloudevents
 // predictions/model=<name>/date=…/hour=…/<id>.parquet, so the labeled stream and the drift
 // detectors watch each version separately (the traffic split applies to HTTP requests only).
 func (s *server) scoreBatch(ctx context.Context, e cloudevents.Event) ([]cloudevents.Event, error) {
-	in, err := events.Decode[events.Batch](e)
+	in, err := events.DecodeBatch(e)
 	if err != nil {
 		return nil, err
 	}

@@ -74,7 +74,7 @@ func OutputKey(from time.Time, id string) string {
 
 // handle turns one telemetry batch into a features batch.
 func (p *preprocessor) handle(ctx context.Context, e cloudevents.Event) ([]cloudevents.Event, error) {
-	in, err := events.Decode[events.Batch](e)
+	in, err := events.DecodeBatch(e)
 	if err != nil {
 		return nil, err
 	}

@@ -409,7 +409,7 @@ func TestCanaryPromotedOrRolledBack(t *testing.T) {
 				}
 			}
 			for i := range 3 {
-				e, err := events.New(events.LabeledBatch, "/test", fmt.Sprintf("%s-%d", rs.RunID, i), &events.Batch{Key: fmt.Sprintf("labeled/%s/%d.parquet", rs.RunID, i),
+				e, err := events.New(events.LabeledBatch, "/test", fmt.Sprintf("%s-%d", rs.RunID, i), &events.Batch{Key: fmt.Sprintf("labeled/model=netops/%s/%d.parquet", rs.RunID, i),
 					Rows: 200, From: fx.end, To: fx.end.Add(time.Minute), SchemaVersion: events.SchemaVersion, Model: "netops", Version: cand})
 				if err != nil {
 					t.Fatal(err)

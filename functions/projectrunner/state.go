@@ -97,7 +97,7 @@ func (r *runner) saveCanary(ctx context.Context, c canaryState) error {
 func (r *runner) handle(ctx context.Context, e cloudevents.Event) ([]cloudevents.Event, error) {
 	switch e.Type() {
 	case events.LabeledBatch:
-		b, err := events.Decode[events.Batch](e)
+		b, err := events.DecodeBatch(e)
 		if err != nil {
 			return nil, err
 		}

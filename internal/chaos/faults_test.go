@@ -284,7 +284,8 @@ type poison struct {
 }
 
 // poisons are one bad event per function: undecodable JSON, a wrong JSON type, a schema version
-// this build does not read, an invalid field.
+// this build does not read, an invalid field, and object keys that leave their table (another
+// table's object, a ".." path out of the table).
 func poisons() []*poison {
 	return []*poison{
 		{typ: events.GenerateRequest, data: `{"ticks":0}`, fns: []string{"generator"}, reason: "ticks: 0"},
@@ -293,6 +294,10 @@ func poisons() []*poison {
 			fns: []string{"model-server"}, reason: "schema_version: 99"},
 		{typ: events.LabelsBatch, data: `{"key":"labels/date=2026-11-22/hour=03/poison.parquet","rows":"ten","schema_version":1}`, fns: []string{"labeled-stream"}, reason: "invalid payload"},
 		{typ: events.PredictionsBatch, data: `[1,2,3]`, fns: []string{"labeled-stream"}, reason: "invalid payload"},
+		{typ: events.PredictionsBatch, data: `{"key":"models/netops/v1/model.json","rows":10,"from":"2026-11-22T03:00:00Z","to":"2026-11-22T03:01:00Z","schema_version":1,"model":"netops","version":1,"source":"features/date=2026-11-22/hour=03/x.parquet"}`,
+			fns: []string{"labeled-stream"}, reason: "is outside predictions/model=netops/"},
+		{typ: events.TelemetryBatch, data: `{"key":"telemetry/../runs/r1.json","rows":10,"from":"2026-11-22T03:00:00Z","to":"2026-11-22T03:01:00Z","schema_version":1}`,
+			fns: []string{"preprocessor"}, reason: `".." segment`},
 		{typ: events.LabeledBatch, data: `{"key":"","rows":-1,"schema_version":1,"model":"netops","version":1}`,
 			fns: []string{"drift-detectors", "drift-magnitude", "project-runner"}, reason: "key: required"},
 	}

@@ -18,6 +18,7 @@ import (
 
 	cloudevents "github.com/cloudevents/sdk-go/v2/event"
 
+	"github.com/netopsfn/netops/internal/blob"
 	"github.com/netopsfn/netops/internal/fault"
 )
 
@@ -283,6 +284,73 @@ const MaxGenerateTicks = 1_000_000
 func (g *Generate) Validate() error {
 	if g.Ticks < 1 || g.Ticks > MaxGenerateTicks {
 		return fmt.Errorf("ticks: %d, want 1..%d", g.Ticks, MaxGenerateTicks)
+	}
+	return nil
+}
+
+// batchTables are the store prefixes the objects of each batch event type live under. A batch
+// event naming an object outside its table, or a predictions batch whose source is not a
+// features object, is refused: an event cannot make a function read another table's objects
+// (a model card, a run record, another model's predictions) as its input.
+var batchTables = map[string]string{
+	TelemetryBatch:   "telemetry/",
+	LabelsBatch:      "labels/",
+	FeaturesBatch:    "features/",
+	PredictionsBatch: "predictions/",
+	LabeledBatch:     "labeled/",
+}
+
+// DecodeBatch decodes and validates a batch event (Decode) and checks that its object keys are
+// safe store keys under the event type's table: <table>/… for every batch, and
+// <table>model=<model>/… for the batches of one model (predictions, labeled). A source, which
+// a predictions batch must have, must be a features object for a predictions batch and a
+// predictions object of the same model for a labeled batch. Every failure is permanent.
+func DecodeBatch(e cloudevents.Event) (*Batch, error) {
+	b, err := Decode[Batch](e)
+	if err != nil {
+		return nil, err
+	}
+	fail := func(err error) (*Batch, error) {
+		return nil, fault.Permanent(fmt.Errorf("event %s (%s): invalid payload: %w", e.ID(), e.Type(), err))
+	}
+	prefix, ok := batchTables[e.Type()]
+	if !ok {
+		return fail(fmt.Errorf("%s is not a batch event type", e.Type()))
+	}
+	if e.Type() == PredictionsBatch || e.Type() == LabeledBatch {
+		if b.Model == "" {
+			return fail(errors.New("model: required on a batch of one model"))
+		}
+		prefix += "model=" + b.Model + "/"
+	}
+	if err := keyUnder("key", b.Key, prefix); err != nil {
+		return fail(err)
+	}
+	var source string
+	switch e.Type() {
+	case PredictionsBatch:
+		source = batchTables[FeaturesBatch]
+	case LabeledBatch:
+		source = batchTables[PredictionsBatch] + "model=" + b.Model + "/"
+	}
+	if b.Source != "" || e.Type() == PredictionsBatch {
+		if source == "" {
+			return fail(fmt.Errorf("source: %q given, but a %s batch has none", b.Source, e.Type()))
+		}
+		if err := keyUnder("source", b.Source, source); err != nil {
+			return fail(err)
+		}
+	}
+	return b, nil
+}
+
+// keyUnder checks that key is a safe store key (blob.ValidKey) under prefix.
+func keyUnder(field, key, prefix string) error {
+	if err := blob.ValidKey(key); err != nil {
+		return fmt.Errorf("%s: %w", field, err)
+	}
+	if !strings.HasPrefix(key, prefix) {
+		return fmt.Errorf("%s: %q is outside %s", field, key, prefix)
 	}
 	return nil
 }

@@ -115,3 +115,54 @@ func TestPayloadValidation(t *testing.T) {
 		}
 	}
 }
+
+func TestDecodeBatchKeysStayInTheirTable(t *testing.T) {
+	ts := time.Date(2026, 11, 22, 13, 0, 0, 0, time.UTC)
+	batch := func(key, model, source string) *Batch {
+		return &Batch{Key: key, Rows: 1, From: ts, To: ts, SchemaVersion: SchemaVersion, Model: model, Version: 1, Source: source}
+	}
+	const feats = "features/date=2026-11-22/hour=13/a.parquet"
+	const preds = "predictions/model=netops/date=2026-11-22/hour=13/a.parquet"
+	tests := []struct {
+		name, typ string
+		b         *Batch
+		want      string // "" for accepted
+	}{
+		{"telemetry", TelemetryBatch, batch("telemetry/date=2026-11-22/hour=13/a.parquet", "", ""), ""},
+		{"labels", LabelsBatch, batch("labels/date=2026-11-22/hour=13/a.parquet", "", ""), ""},
+		{"features", FeaturesBatch, batch(feats, "", ""), ""},
+		{"predictions", PredictionsBatch, batch(preds, "netops", feats), ""},
+		{"labeled", LabeledBatch, batch("labeled/model=netops/date=2026-11-22/hour=13/a.parquet", "netops", preds), ""},
+		{"labeled without source", LabeledBatch, batch("labeled/model=netops/a.parquet", "netops", ""), ""},
+
+		{"another table", TelemetryBatch, batch("models/netops/v1/model.json", "", ""), `key: "models/netops/v1/model.json" is outside telemetry/`},
+		{"table name as a prefix only", FeaturesBatch, batch("features-old/a.parquet", "", ""), "is outside features/"},
+		{"dot-dot out of the table", TelemetryBatch, batch("telemetry/../runs/r1.json", "", ""), `".." segment`},
+		{"absolute", LabelsBatch, batch("/labels/a.parquet", "", ""), "empty path segment"},
+		{"another model's predictions", PredictionsBatch, batch("predictions/model=other/a.parquet", "netops", feats), "is outside predictions/model=netops/"},
+		{"predictions without model", PredictionsBatch, batch(preds, "", feats), "model: required"},
+		{"predictions without source", PredictionsBatch, batch(preds, "netops", ""), "source: invalid key: empty"},
+		{"predictions from labels", PredictionsBatch, batch(preds, "netops", "labels/a.parquet"), `source: "labels/a.parquet" is outside features/`},
+		{"labeled from another model", LabeledBatch, batch("labeled/model=netops/a.parquet", "netops", "predictions/model=x/a.parquet"), "is outside predictions/model=netops/"},
+		{"source on a features batch", FeaturesBatch, batch(feats, "", "telemetry/a.parquet"), "has none"},
+		{"not a batch type", DriftReportType, batch(feats, "", ""), "is not a batch event type"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, err := New(tt.typ, "/test", "id-1", tt.b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := DecodeBatch(e)
+			if tt.want == "" {
+				if err != nil || got.Key != tt.b.Key {
+					t.Fatalf("DecodeBatch = %+v, %v", got, err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) || !fault.IsPermanent(err) {
+				t.Fatalf("DecodeBatch error %v, want permanent and containing %q", err, tt.want)
+			}
+		})
+	}
+}
