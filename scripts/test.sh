@@ -78,6 +78,8 @@ echo "==> go test -run TestClosedLoop ./cmd/netops (the whole system, without th
 go test -count=1 -timeout 15m -run TestClosedLoop ./cmd/netops "$@"
 echo "==> go test -run TestConsoleE2E ./cmd/netops (the web console in headless Chromium, without the race detector)"
 go test -count=1 -timeout 10m -run TestConsoleE2E ./cmd/netops "$@"
+echo "==> go test -run TestDriftMagnitudeUp ./cmd/netops (a simulated day, then a covariate drift, without the race detector)"
+go test -count=1 -timeout 15m -run TestDriftMagnitudeUp ./cmd/netops "$@"
 echo "==> chaos suite (internal/chaos, build tag chaos: kills, NATS restart, MinIO outage, duplicates, poison)"
 go test -tags chaos -count=1 -timeout 20m -v ./internal/chaos/
 

@@ -24,6 +24,8 @@ type driftConfig struct {
 	JSON      bool     `flag:"json" env:"DRIFT_JSON" default:"false" help:"print the full report as JSON instead of a table"`
 	Possible  float64  `flag:"possible" env:"DRIFT_POSSIBLE" default:"0.5" help:"general drift at or above which the status is POSSIBLE_DRIFT"`
 	Detected  float64  `flag:"detected" env:"DRIFT_DETECTED" default:"0.7" help:"general drift at or above which the status is DRIFT_DETECTED"`
+	Drifted   int      `flag:"drifted-features" env:"DRIFT_DRIFTED_FEATURES" default:"1" help:"the status is at least POSSIBLE_DRIFT when this many features drifted by themselves: DRIFT_DETECTED, or a Wasserstein distance at or over --wasserstein (0: the general drift alone decides, as in MLRun)"`
+	Wasser    float64  `flag:"wasserstein" env:"DRIFT_WASSERSTEIN" default:"0.1" help:"Wasserstein distance, in reference standard deviations, at or above which a feature drifted by itself (0: off)"`
 	Chunk     int      `flag:"chunk-rows" env:"DRIFT_CHUNK_ROWS" default:"8192" help:"rows read at a time"`
 	storeConfig
 
@@ -79,7 +81,7 @@ func cmdDrift(ctx context.Context, args []string, stdout io.Writer) error {
 		return fmt.Errorf("current: %w", err)
 	}
 	rep, err := base.Analyze(p, drift.Options{Thresholds: drift.Thresholds{Possible: c.Possible, Detected: c.Detected},
-		Importances: base.Importances(c.importances)})
+		Importances: base.Importances(c.importances), DriftedFeatures: c.Drifted, Wasserstein: c.Wasser})
 	if err != nil {
 		return err
 	}
@@ -258,7 +260,10 @@ func printDrift(w io.Writer, o *driftOutput) error {
 	if o.WeightedDrift != nil {
 		fmt.Fprintf(w, "importance-weighted drift %.4f\n", *o.WeightedDrift)
 	}
-	fmt.Fprintf(w, "general drift %.4f: %s (possible >= %g, detected >= %g)\n", o.GeneralDrift, o.Status, o.Thresholds.Possible, o.Thresholds.Detected)
+	fmt.Fprintf(w, "general drift %.4f: %s (possible >= %g, detected >= %g)\n", o.GeneralDrift, o.GeneralStatus, o.Thresholds.Possible, o.Thresholds.Detected)
+	if o.Status != o.GeneralStatus {
+		fmt.Fprintf(w, "status %s: %d feature(s) drifted by themselves: %s\n", o.Status, len(o.Drifted), strings.Join(o.Drifted, ", "))
+	}
 	if len(o.Skipped) > 0 {
 		fmt.Fprintf(w, "not compared (no reference statistics): %s\n", strings.Join(o.Skipped, ", "))
 	}

@@ -3,6 +3,7 @@ package driftmagnitude
 import (
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -26,6 +27,11 @@ type Config struct {
 	Detected float64 `flag:"magnitude-detected" env:"MAGNITUDE_DETECTED" default:"0.7" help:"general drift at or above which a window is DRIFT_DETECTED"`
 	// ModelThresholds override the thresholds per model: model=possible:detected.
 	ModelThresholds []string `flag:"magnitude-model-thresholds" env:"MAGNITUDE_MODEL_THRESHOLDS" default:"" help:"per-model thresholds, comma-separated model=possible:detected, e.g. netops=0.4:0.6"`
+	// DriftedFeatures raises a window to POSSIBLE_DRIFT when that many features drifted by
+	// themselves (drift.Options.DriftedFeatures); 0 leaves the status to the general drift.
+	DriftedFeatures int `flag:"magnitude-drifted-features" env:"MAGNITUDE_DRIFTED_FEATURES" default:"1" help:"a window in which at least this many features drifted by themselves (DRIFT_DETECTED, or Wasserstein distance over magnitude-wasserstein) is at least POSSIBLE_DRIFT, whatever the general drift (0: the general drift alone decides, as in MLRun)"`
+	// Wasserstein is the distance in reference stds at which a feature drifted by itself.
+	Wasserstein float64 `flag:"magnitude-wasserstein" env:"MAGNITUDE_WASSERSTEIN" default:"0.1" help:"Wasserstein distance, in reference standard deviations, at or above which a feature drifted by itself (Evidently's default; 0: off)"`
 	// StateBucket is the KV bucket of each model version's schedule.
 	StateBucket string `flag:"magnitude-state-bucket" env:"MAGNITUDE_STATE_BUCKET" default:"drift-magnitude" help:"KV bucket of each model version's report schedule"`
 	// ChunkRows bounds the rows read from a batch at a time.
@@ -51,6 +57,12 @@ func (c *Config) Validate() error {
 	}
 	if err := (drift.Thresholds{Possible: c.Possible, Detected: c.Detected}).Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("magnitude-possible/magnitude-detected: %g/%g, want 0 < possible <= detected <= 1", c.Possible, c.Detected))
+	}
+	if c.DriftedFeatures < 0 {
+		errs = append(errs, fmt.Errorf("magnitude-drifted-features: %d, want ≥ 0", c.DriftedFeatures))
+	}
+	if !(c.Wasserstein >= 0) || math.IsInf(c.Wasserstein, 1) {
+		errs = append(errs, fmt.Errorf("magnitude-wasserstein: %g, want finite and ≥ 0", c.Wasserstein))
 	}
 	c.thresholds = map[string]drift.Thresholds{}
 	for _, s := range c.ModelThresholds {

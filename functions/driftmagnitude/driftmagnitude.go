@@ -66,6 +66,8 @@ type magnitude struct {
 type baseline struct {
 	drift.Baseline
 	thresholds   drift.Thresholds
+	drifted      int     // drift.Options.DriftedFeatures
+	wasserstein  float64 // drift.Options.Wasserstein
 	importances  map[string]float64
 	unreferenced []string
 }
@@ -115,7 +117,7 @@ func newMagnitude(cfg Config, d function.Deps) (*magnitude, error) {
 
 // handle bins one labeled batch into partials and makes the reports it triggers.
 func (m *magnitude) handle(ctx context.Context, e cloudevents.Event) ([]cloudevents.Event, error) {
-	in, err := events.Decode[events.Batch](e)
+	in, err := events.DecodeBatch(e)
 	if err != nil {
 		return nil, err
 	}
@@ -229,7 +231,7 @@ func (m *magnitude) baseline(ctx context.Context, model string, version int) (*b
 		m.log.Warn("model card has no reference statistics", "model", model, "version", version)
 		return nil, nil
 	}
-	b = &baseline{Baseline: base, thresholds: m.cfg.Thresholds(model), importances: base.Importances(card.Importances),
+	b = &baseline{Baseline: base, thresholds: m.cfg.Thresholds(model), drifted: m.cfg.DriftedFeatures, wasserstein: m.cfg.Wasserstein, importances: base.Importances(card.Importances),
 		unreferenced: unref}
 	m.mu.Lock()
 	m.cards[k] = b
@@ -295,7 +297,7 @@ func (m *magnitude) report(ctx context.Context, model string, version int, f fir
 	}
 	m.m.export(wr)
 	m.log.Info("drift report", "model", model, "version", version, "from", from, "to", f.End, "trigger", f.Trigger,
-		"rows", p.Rows, "status", dr.Status, "general_drift", dr.GeneralDrift)
+		"rows", p.Rows, "status", dr.Status, "general_drift", dr.GeneralDrift, "drifted", dr.Drifted)
 	if dr.Status == drift.StatusNoData {
 		return nil, nil
 	}
@@ -315,7 +317,7 @@ func (m *magnitude) updateEndpoint(ctx context.Context, wr *WindowReport, key st
 		if r.Drift != nil && r.Drift.To.After(wr.To) {
 			return nil
 		}
-		d := &endpoint.Drift{Status: string(wr.Status), Measure: wr.GeneralDrift, Possible: wr.Thresholds.Possible,
+		d := &endpoint.Drift{Status: string(wr.Status), GeneralStatus: string(wr.GeneralStatus), Drifted: wr.Drifted, Measure: wr.GeneralDrift, Possible: wr.Thresholds.Possible,
 			Detected: wr.Thresholds.Detected, From: wr.From, To: wr.To, Report: key,
 			TVDMean: wr.TVDMean, HellingerMean: wr.HellingerMean, KLDMean: wr.KLDMean,
 			Features: make(map[string]endpoint.FeatureDrift, len(wr.Features)+1)}

@@ -125,6 +125,9 @@ type ReportRow struct {
 	ActualMax     float64   `parquet:"actual_max"`
 	GeneralDrift  float64   `parquet:"general_drift"`
 	GeneralStatus string    `parquet:"general_status,dict"`
+	// WindowStatus is the window's status (Report.Status): GeneralStatus, raised by drifted
+	// features.
+	WindowStatus string `parquet:"window_status,dict"`
 }
 
 // Table flattens the report into one ReportRow per feature, then the prediction's.
@@ -137,7 +140,7 @@ func (r *WindowReport) Table(importances map[string]float64) []ReportRow {
 			ExpectedMin: fd.Expected.Min, ExpectedMax: fd.Expected.Max,
 			ActualCount: fd.Actual.Count, ActualInvalid: fd.Actual.Invalid, ActualMean: fd.Actual.Mean,
 			ActualStd: fd.Actual.Std, ActualMin: fd.Actual.Min, ActualMax: fd.Actual.Max,
-			GeneralDrift: r.GeneralDrift, GeneralStatus: string(r.Status)}
+			GeneralDrift: r.GeneralDrift, GeneralStatus: string(r.GeneralStatus), WindowStatus: string(r.Status)}
 		if m := fd.Measures; m != nil {
 			row.TVD, row.Hellinger, row.KLD, row.PSI = m.TVD, m.Hellinger, m.KLD, m.PSI
 			row.JensenShannon, row.KS, row.KSPValue, row.Wasserstein = m.JensenShannon, m.KS, m.KSPValue, m.Wasserstein
@@ -171,7 +174,7 @@ func writeReport(ctx context.Context, store blob.Store, key string, r *WindowRep
 // analyze compares a window's partial with a model version's baseline. Invalid references on
 // a card are bad input: permanent.
 func analyze(b *baseline, p *drift.Partial) (*drift.Report, error) {
-	r, err := b.Analyze(p, drift.Options{Thresholds: b.thresholds, Importances: b.importances})
+	r, err := b.Analyze(p, drift.Options{Thresholds: b.thresholds, Importances: b.importances, DriftedFeatures: b.drifted, Wasserstein: b.wasserstein})
 	if err != nil && (errors.Is(err, drift.ErrInvalidReference) || errors.Is(err, drift.ErrInvalidOptions) ||
 		errors.Is(err, drift.ErrInvalidHistogram) || errors.Is(err, drift.ErrEdgeMismatch) || errors.Is(err, drift.ErrDuplicateFeature)) {
 		return nil, fault.Permanent(err)

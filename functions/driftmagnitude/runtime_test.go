@@ -65,7 +65,7 @@ func TestThroughRuntime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Model != "netops" || r.Version != 1 || !r.To.Equal(t0.Add(10*time.Minute)) || r.Status != events.NoDrift {
+	if r.Model != "netops" || r.Version != 1 || !r.To.Equal(t0.Add(10*time.Minute)) || r.Status != events.PossibleDrift {
 		t.Errorf("report %+v", r)
 	}
 	if wr := e.readReport(r.Key); wr.Rows != 800 || featureDrift(t, &wr.Report, "latency").Status != "DRIFT_DETECTED" {

@@ -2,6 +2,7 @@ package drift
 
 import (
 	"fmt"
+	"math"
 	"slices"
 )
 
@@ -54,6 +55,16 @@ type Options struct {
 	// Importances weight the features' drift into Report.WeightedDrift; nil for none. Every
 	// key must name a feature, every value be finite and ≥ 0. Features without a key weigh 0.
 	Importances map[string]float64
+	// DriftedFeatures, when positive, raises a window's Status to at least POSSIBLE_DRIFT when
+	// that many features have drifted by themselves (FeatureDrift.Drifted), whatever the
+	// general drift: one metric that moved is worth a look even when the mean over every
+	// feature hides it. 0 leaves the status to the general drift alone, as MLRun does.
+	DriftedFeatures int
+	// Wasserstein, when positive, is the Wasserstein distance in reference standard
+	// deviations at or above which a feature has drifted by itself (0.1 is Evidently's
+	// default for numerical columns). A feature whose own status is DRIFT_DETECTED has
+	// drifted in any case.
+	Wasserstein float64
 }
 
 // Feature is one input of Analyze: a feature's (or the prediction's) reference and the
@@ -88,6 +99,9 @@ type FeatureDrift struct {
 	Drift float64 `json:"drift"`
 	// Measures are nil for NO_DATA.
 	Measures *Measures `json:"measures,omitempty"`
+	// Drifted reports that the feature drifted by itself: its Status is DRIFT_DETECTED, or its
+	// Wasserstein distance reached Options.Wasserstein.
+	Drifted bool `json:"drifted,omitempty"`
 	// Edges are the Bins+3 padded edges of both histograms.
 	Edges []float64 `json:"edges"`
 	// Expected is the reference, Actual the current window.
@@ -97,8 +111,14 @@ type FeatureDrift struct {
 
 // Report is the drift of one model's current window against its training reference.
 type Report struct {
-	// Status is GeneralDrift's verdict, or NO_DATA when no feature has a current value.
+	// Status is the window's verdict: GeneralStatus, raised to POSSIBLE_DRIFT when at least
+	// Options.DriftedFeatures features have drifted by themselves; NO_DATA when no feature
+	// has a current value.
 	Status Status `json:"status"`
+	// GeneralStatus is GeneralDrift's verdict alone (MLRun's status), or NO_DATA.
+	GeneralStatus Status `json:"general_status"`
+	// Drifted names the features that have drifted by themselves, in input order.
+	Drifted []string `json:"drifted,omitempty"`
 	// GeneralDrift is (TVDMean + HellingerMean) / 2.
 	GeneralDrift float64    `json:"general_drift"`
 	Thresholds   Thresholds `json:"thresholds"`
@@ -185,6 +205,12 @@ func Analyze(features []Feature, prediction *Feature, opts Options) (*Report, er
 	if err != nil {
 		return nil, err
 	}
+	if opts.DriftedFeatures < 0 {
+		return nil, fmt.Errorf("%w: drifted features %d, want ≥ 0", ErrInvalidOptions, opts.DriftedFeatures)
+	}
+	if !(opts.Wasserstein >= 0) || math.IsInf(opts.Wasserstein, 1) {
+		return nil, fmt.Errorf("%w: wasserstein threshold %g, want finite and ≥ 0 (0: off)", ErrInvalidOptions, opts.Wasserstein)
+	}
 	r := &Report{Thresholds: th, Features: make([]FeatureDrift, 0, len(features))}
 	seen := make(map[string]bool, len(features))
 	for _, f := range features {
@@ -196,9 +222,11 @@ func Analyze(features []Feature, prediction *Feature, opts Options) (*Report, er
 		if err != nil {
 			return nil, err
 		}
+		fd.Drifted = fd.Status == StatusDriftDetected ||
+			(opts.Wasserstein > 0 && fd.Measures != nil && fd.Measures.Wasserstein >= opts.Wasserstein)
 		r.Features = append(r.Features, fd)
 	}
-	if err := r.aggregate(opts.Importances, seen); err != nil {
+	if err := r.aggregate(opts.Importances, seen, opts.DriftedFeatures); err != nil {
 		return nil, err
 	}
 	if prediction != nil {
@@ -211,8 +239,8 @@ func Analyze(features []Feature, prediction *Feature, opts Options) (*Report, er
 	return r, nil
 }
 
-// aggregate fills the means, sums, general drift, status and weighted drift from r.Features.
-func (r *Report) aggregate(importances map[string]float64, names map[string]bool) error {
+// aggregate fills the means, sums, general drift, statuses and weighted drift from r.Features.
+func (r *Report) aggregate(importances map[string]float64, names map[string]bool, drifted int) error {
 	for name, w := range importances {
 		if !names[name] {
 			return fmt.Errorf("%w: importance for unknown feature %q", ErrInvalidOptions, name)
@@ -235,6 +263,9 @@ func (r *Report) aggregate(importances map[string]float64, names map[string]bool
 		r.TVDSum += fd.Measures.TVD
 		r.HellingerSum += fd.Measures.Hellinger
 		r.KLDSum += fd.Measures.KLD
+		if fd.Drifted {
+			r.Drifted = append(r.Drifted, fd.Name)
+		}
 		if w := importances[fd.Name]; w > 0 {
 			w /= wmax
 			wsum += w
@@ -242,13 +273,17 @@ func (r *Report) aggregate(importances map[string]float64, names map[string]bool
 		}
 	}
 	if r.Compared == 0 {
-		r.Status = StatusNoData
+		r.Status, r.GeneralStatus = StatusNoData, StatusNoData
 		return nil
 	}
 	n := float64(r.Compared)
 	r.TVDMean, r.HellingerMean, r.KLDMean = r.TVDSum/n, r.HellingerSum/n, r.KLDSum/n
 	r.GeneralDrift = (r.TVDMean + r.HellingerMean) / 2
-	r.Status = r.Thresholds.Status(r.GeneralDrift)
+	r.GeneralStatus = r.Thresholds.Status(r.GeneralDrift)
+	r.Status = r.GeneralStatus
+	if drifted > 0 && len(r.Drifted) >= drifted && r.Status == StatusNoDrift {
+		r.Status = StatusPossibleDrift
+	}
 	if wsum > 0 {
 		wd := wdrift / wsum
 		r.WeightedDrift = &wd

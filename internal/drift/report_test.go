@@ -3,6 +3,7 @@ package drift
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"testing"
@@ -205,4 +206,88 @@ func TestReportGolden(t *testing.T) {
 	}
 	got = append(got, '\n')
 	golden.Check(t, "report.golden.json", got)
+}
+
+// TestDriftedFeaturesRaiseTheStatus: one feature far off among several unchanged ones leaves
+// MLRun's general drift low; Options.DriftedFeatures makes the window POSSIBLE_DRIFT anyway,
+// never DRIFT_DETECTED, and never when fewer features drifted.
+func TestDriftedFeaturesRaiseTheStatus(t *testing.T) {
+	same := mustReference(t, []float64{1, 2, 2, 3, 3, 3, 4, 4, 5})
+	moved := mustReference(t, []float64{5, 5, 5, 5})
+	var fs []Feature
+	for i := range 4 {
+		fs = append(fs, Feature{Name: fmt.Sprintf("same%d", i), Reference: same, Current: histogramOf(t, same, []float64{1, 2, 2, 3, 3, 3, 4, 4, 5})})
+	}
+	fs = append(fs, Feature{Name: "moved", Reference: moved, Current: histogramOf(t, moved, []float64{7, 8})})
+	tests := []struct {
+		drifted     int
+		status, gen Status
+	}{
+		{0, StatusNoDrift, StatusNoDrift},
+		{1, StatusPossibleDrift, StatusNoDrift},
+		{2, StatusNoDrift, StatusNoDrift},
+	}
+	for _, tt := range tests {
+		r, err := Analyze(fs, nil, Options{DriftedFeatures: tt.drifted})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkClose(t, "general_drift", r.GeneralDrift, 0.2, 1e-15)
+		if r.Status != tt.status || r.GeneralStatus != tt.gen || !slices.Equal(r.Drifted, []string{"moved"}) {
+			t.Errorf("drifted features %d: status %s, general %s, drifted %v; want %s, %s, [moved]",
+				tt.drifted, r.Status, r.GeneralStatus, r.Drifted, tt.status, tt.gen)
+		}
+	}
+	// When the general drift is itself over a threshold, the rule changes nothing.
+	r, err := Analyze(fs[3:], nil, Options{DriftedFeatures: 1})
+	if err != nil || r.Status != StatusPossibleDrift || r.GeneralStatus != StatusPossibleDrift {
+		t.Errorf("general drift 0.5: %v %+v", err, r)
+	}
+	r, err = Analyze(fs[4:], nil, Options{DriftedFeatures: 1})
+	if err != nil || r.Status != StatusDriftDetected || r.GeneralStatus != StatusDriftDetected {
+		t.Errorf("general drift 1: %v %+v", err, r)
+	}
+	if _, err := Analyze(fs, nil, Options{DriftedFeatures: -1}); !errors.Is(err, ErrInvalidOptions) {
+		t.Errorf("negative drifted features: %v, want ErrInvalidOptions", err)
+	}
+	// No data: both statuses NO_DATA.
+	r, err = Analyze([]Feature{{Name: "missing", Reference: same}}, nil, Options{DriftedFeatures: 1})
+	if err != nil || r.Status != StatusNoData || r.GeneralStatus != StatusNoData {
+		t.Errorf("no data: %v %+v", err, r)
+	}
+}
+
+// TestWassersteinDrift: a mean shift of 0.3 standard deviations keeps TVD and Hellinger low
+// (the feature's own status NO_DRIFT) but is 0.3 reference stds of Wasserstein distance: with
+// Options.Wasserstein 0.1 the feature has drifted and raises the window, a fresh sample of the
+// reference's distribution does not.
+func TestWassersteinDrift(t *testing.T) {
+	ref := mustReference(t, normals(1, 20000, 0, 1))
+	fs := []Feature{
+		{Name: "shifted", Reference: ref, Current: histogramOf(t, ref, normals(2, 20000, 0.3, 1))},
+		{Name: "same", Reference: ref, Current: histogramOf(t, ref, normals(3, 20000, 0, 1))},
+	}
+	for _, w := range []float64{0, 0.1} {
+		r, err := Analyze(fs, nil, Options{DriftedFeatures: 1, Wasserstein: w})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sh, same := r.Features[0], r.Features[1]
+		t.Logf("wasserstein %g: shifted tvd %.3f hellinger %.3f wasserstein %.3f; same wasserstein %.3f; status %s, general %s",
+			w, sh.Measures.TVD, sh.Measures.Hellinger, sh.Measures.Wasserstein, same.Measures.Wasserstein, r.Status, r.GeneralStatus)
+		if sh.Status != StatusNoDrift || r.GeneralStatus != StatusNoDrift || same.Drifted {
+			t.Errorf("wasserstein %g: shifted %s, general %s, same drifted %v", w, sh.Status, r.GeneralStatus, same.Drifted)
+		}
+		if wantDrift := w > 0; sh.Drifted != wantDrift || (r.Status == StatusPossibleDrift) != wantDrift {
+			t.Errorf("wasserstein %g: shifted drifted %v, status %s", w, sh.Drifted, r.Status)
+		}
+		if !closeTo(sh.Measures.Wasserstein, 0.3, 0.05) {
+			t.Errorf("shifted wasserstein %.3f, want about 0.3", sh.Measures.Wasserstein)
+		}
+	}
+	for _, bad := range []float64{-0.1, math.NaN(), math.Inf(1)} {
+		if _, err := Analyze(fs, nil, Options{Wasserstein: bad}); !errors.Is(err, ErrInvalidOptions) {
+			t.Errorf("wasserstein %g: %v, want ErrInvalidOptions", bad, err)
+		}
+	}
 }

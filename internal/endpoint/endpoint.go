@@ -88,7 +88,11 @@ type Signal struct {
 
 // Drift is drift-magnitude's latest verdict.
 type Drift struct {
+	// Status is the window's status; GeneralStatus the general drift's alone (MLRun's), which
+	// Status exceeds when the Drifted features (each DRIFT_DETECTED) raised it.
 	Status        string                  `json:"status"`
+	GeneralStatus string                  `json:"general_status,omitempty"`
+	Drifted       []string                `json:"drifted,omitempty"`
 	Measure       float64                 `json:"general_drift"`
 	Possible      float64                 `json:"possible_threshold"`
 	Detected      float64                 `json:"detected_threshold"`
