@@ -29,8 +29,9 @@ func randomRows(n, d int, ties []float64, special bool, seed uint64) []float64 {
 }
 
 // TestPredictBatchMatchesPredictProba checks, for every model kind, that the batch path
-// (flat lockstep walk, NaN fallback, remainders of blocks and lockstep groups, parallel
-// chunks) gives bit for bit the probabilities of PredictProba, row by row.
+// (QuickScorer or flat lockstep walk, NaN fallback, remainders of blocks, lockstep groups and
+// pairs of rows, parallel chunks) gives bit for bit the probabilities of PredictProba, row by
+// row.
 func TestPredictBatchMatchesPredictProba(t *testing.T) {
 	ds := rareData(3000, 7, 21)
 	d := len(ds.Features)
@@ -98,9 +99,9 @@ func thresholds(m Classifier) []float64 {
 	return thr
 }
 
-// TestFlattenRejectsMalformedTrees checks that the unsafe walk is never built over a tree
-// that could lead it outside its arrays.
-func TestFlattenRejectsMalformedTrees(t *testing.T) {
+// TestBatchFormsRejectMalformedTrees checks that neither unsafe batch form (the flat walk,
+// the QuickScorer scans) is built over a tree that could lead it outside its arrays.
+func TestBatchFormsRejectMalformedTrees(t *testing.T) {
 	good := newTree(0, 10)
 	good.addChildren(0, 1, 0.5, -1, 1, 5, 5)
 	tests := []struct {
@@ -114,16 +115,27 @@ func TestFlattenRejectsMalformedTrees(t *testing.T) {
 		{"no features", func(*tree) {}, 0, false},
 		{"child before parent", func(t *tree) { t.nodes[0].left = 0 }, 2, false},
 		{"child out of range", func(t *tree) { t.nodes[0].left = 2 }, 2, false},
+		{"negative child", func(t *tree) { t.nodes[0].left = -1 }, 2, false},
+		{"no nodes", func(t *tree) { t.nodes = nil }, 2, false},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			tr := good
-			tr.nodes = append([]node(nil), good.nodes...)
-			tt.edit(&tr)
-			if got := flatten([]tree{tr}, tt.d) != nil; got != tt.valid {
-				t.Errorf("flatten built = %v, want %v", got, tt.valid)
-			}
-		})
+	builders := map[string]func([]tree, int) bool{
+		"flatten":        func(ts []tree, d int) bool { return flatten(ts, d) != nil },
+		"newQuickScorer": func(ts []tree, d int) bool { return newQuickScorer(ts, d) != nil },
+	}
+	for name, built := range builders {
+		for _, tt := range tests {
+			t.Run(name+"/"+tt.name, func(t *testing.T) {
+				tr := good
+				tr.nodes = append([]node(nil), good.nodes...)
+				tt.edit(&tr)
+				if got := built([]tree{tr}, tt.d); got != tt.valid {
+					t.Errorf("built = %v, want %v", got, tt.valid)
+				}
+			})
+		}
+		if built(nil, 2) {
+			t.Errorf("%s built a form of no trees", name)
+		}
 	}
 }
 
