@@ -1,15 +1,19 @@
 package modelserver
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -176,10 +180,11 @@ func BenchmarkDecodeOIP(b *testing.B) {
 	}
 }
 
-// TestServeForLoad serves the model-server routes (GBT champion, monitoring on) on
-// $NETOPS_LOAD_ADDR and a no-op handler on $NETOPS_NOOP_ADDR for $NETOPS_LOAD_FOR, for an
-// external load generator such as wrk (see testdata/wrk-infer.lua). Skipped unless
-// NETOPS_LOAD_ADDR is set.
+// TestServeForLoad serves the model-server routes (GBT champion, monitoring on unless
+// NETOPS_LOAD_MONITOR=false) on $NETOPS_LOAD_ADDR and a no-op handler on $NETOPS_NOOP_ADDR
+// for $NETOPS_LOAD_FOR, for an external load generator such as wrk (see
+// testdata/wrk-infer.lua) or TestLoadAt in another process. Skipped unless NETOPS_LOAD_ADDR
+// is set.
 func TestServeForLoad(t *testing.T) {
 	addr := os.Getenv("NETOPS_LOAD_ADDR")
 	if addr == "" {
@@ -191,7 +196,9 @@ func TestServeForLoad(t *testing.T) {
 	}
 	store, _ := blob.NewFile(t.TempDir())
 	register(t, store, models.KindBoosted, 1, "champion")
-	ts := start(t, servingConfig(), function.Deps{Store: store}, true)
+	cfg := servingConfig()
+	cfg.Monitor = os.Getenv("NETOPS_LOAD_MONITOR") != "false"
+	ts := start(t, cfg, function.Deps{Store: store}, true)
 	mux := http.NewServeMux()
 	ts.fn.Routes(mux)
 	srv := &http.Server{Addr: addr, Handler: mux}
@@ -212,21 +219,156 @@ func TestServeForLoad(t *testing.T) {
 }
 
 // TestLoadAt sends single-row OIP requests to $NETOPS_LOAD_URL at $NETOPS_LOAD_RATE requests/s
-// (open loop, 64 connections) for 10 s and logs the latency quantiles: the p99-at-half-rate
-// measurement against a separately running server. Skipped unless NETOPS_LOAD_URL is set.
+// for 10 s over $NETOPS_LOAD_CONNS connections (default 16) with rawLoad and logs the latency
+// quantiles: the p99-at-half-rate measurement against a separately running server. Skipped
+// unless NETOPS_LOAD_URL is set.
 func TestLoadAt(t *testing.T) {
-	url := os.Getenv("NETOPS_LOAD_URL")
-	if url == "" {
+	target := os.Getenv("NETOPS_LOAD_URL")
+	if target == "" {
 		t.Skip("NETOPS_LOAD_URL not set")
 	}
 	var rate float64
 	if _, err := fmt.Sscan(os.Getenv("NETOPS_LOAD_RATE"), &rate); err != nil || rate <= 0 {
 		t.Fatal("NETOPS_LOAD_RATE: want requests per second")
 	}
-	perSec, failed, lat := loadGen(url, oneRow, 64, 10*time.Second, rate)
-	t.Logf("%.0f req/s offered %.0f, %d failed; latency p50 %s p90 %s p99 %s p99.9 %s max %s", perSec, rate, failed,
+	conns := 16
+	if v := os.Getenv("NETOPS_LOAD_CONNS"); v != "" {
+		if _, err := fmt.Sscan(v, &conns); err != nil || conns < 1 {
+			t.Fatal("NETOPS_LOAD_CONNS: want a positive number")
+		}
+	}
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	perSec, failed, lat, err := rawLoad(u.Host, u.RequestURI(), oneRow, conns, 10*time.Second, rate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%.0f req/s offered %.0f over %d connections, %d failed; latency p50 %s p90 %s p99 %s p99.9 %s max %s", perSec, rate, conns, failed,
 		quantile(lat, 0.5), quantile(lat, 0.9), quantile(lat, 0.99), quantile(lat, 0.999), quantile(lat, 1))
 	if failed > 0 {
 		t.Fatalf("%d requests failed", failed)
+	}
+}
+
+// rawLoad is an open-loop load generator light enough to share two cores with the server it
+// measures (net/http's client costs more CPU than the handler): conns keep-alive connections,
+// each sending its share of rate requests/s on a fixed schedule, hand-written HTTP/1.1 over
+// TCP. A request's latency counts from when it was due, not when it was sent, so a server that
+// falls behind pays for the whole queue (no coordinated omission). A response other than 200
+// counts as failed.
+func rawLoad(addr, path, body string, conns int, d time.Duration, rate float64) (perSec float64, failed int64, lat []time.Duration, err error) {
+	req := []byte(fmt.Sprintf("POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", path, addr, len(body), body))
+	interval := time.Duration(float64(conns) / rate * float64(time.Second))
+	var n, bad atomic.Int64
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	errs := make(chan error, conns)
+	start := time.Now()
+	for w := range conns {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			return 0, 0, nil, err
+		}
+		wg.Go(func() {
+			defer c.Close()
+			r := bufio.NewReaderSize(c, 4096)
+			mine := make([]time.Duration, 0, int(d/interval)+1)
+			for due := start.Add(time.Duration(w) * interval / time.Duration(conns)); due.Before(start.Add(d)); due = due.Add(interval) {
+				time.Sleep(time.Until(due))
+				if _, err := c.Write(req); err != nil {
+					errs <- err
+					return
+				}
+				ok, err := readResponse(r)
+				if err != nil {
+					errs <- err
+					return
+				}
+				mine = append(mine, time.Since(due))
+				n.Add(1)
+				if !ok {
+					bad.Add(1)
+				}
+			}
+			mu.Lock()
+			lat = append(lat, mine...)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return 0, 0, nil, err
+	}
+	return float64(n.Load()) / time.Since(start).Seconds(), bad.Load(), lat, nil
+}
+
+// readResponse reads one HTTP/1.1 response with a Content-Length body and reports whether
+// its status was 200.
+func readResponse(r *bufio.Reader) (bool, error) {
+	status, err := r.ReadSlice('\n')
+	if err != nil {
+		return false, err
+	}
+	ok := bytes.HasPrefix(status, []byte("HTTP/1.1 200 "))
+	length := -1
+	for {
+		line, err := r.ReadSlice('\n')
+		if err != nil {
+			return false, err
+		}
+		if len(line) <= 2 {
+			break
+		}
+		if k, v, found := bytes.Cut(line, []byte(":")); found && bytes.EqualFold(k, []byte("Content-Length")) {
+			if length, err = strconv.Atoi(string(bytes.TrimSpace(v))); err != nil {
+				return false, fmt.Errorf("content-length %q: %w", v, err)
+			}
+		}
+	}
+	if length < 0 {
+		return false, fmt.Errorf("response without content-length: %q", status)
+	}
+	_, err = r.Discard(length)
+	return ok, err
+}
+
+// TestRawLoad checks the load generator against a server that counts what it receives: every
+// request arrives whole, on schedule, and a non-200 answer counts as failed.
+func TestRawLoad(t *testing.T) {
+	var got atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		if string(b) != oneRow || r.Header.Get("Content-Type") != "application/json" {
+			http.Error(w, "bad request body", http.StatusBadRequest)
+			return
+		}
+		got.Add(1)
+		if r.URL.Path == "/fail" {
+			http.Error(w, "failing", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte(`{"ok": true}`))
+	}))
+	defer srv.Close()
+	u, _ := url.Parse(srv.URL)
+	for _, tc := range []struct {
+		path   string
+		failed bool
+	}{{"/ok", false}, {"/fail", true}} {
+		got.Store(0)
+		perSec, failed, lat, err := rawLoad(u.Host, tc.path, oneRow, 4, 500*time.Millisecond, 400)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// 400 req/s for 0.5 s: 200 requests, 50 a connection.
+		if len(lat) != 200 || got.Load() != 200 || perSec < 300 || perSec > 450 {
+			t.Errorf("%s: %d latencies, %d received, %.0f req/s; want 200, 200, about 400", tc.path, len(lat), got.Load(), perSec)
+		}
+		if want := map[bool]int64{false: 0, true: 200}[tc.failed]; failed != want {
+			t.Errorf("%s: %d failed, want %d", tc.path, failed, want)
+		}
 	}
 }
