@@ -139,6 +139,15 @@ func TestDriftModelReference(t *testing.T) {
 		if strings.Contains(out, "prediction ") {
 			t.Errorf("%s: a prediction row without a prediction reference", ref)
 		}
+		// One feature of 45 moved: MLRun's general verdict stays NO_DRIFT, the window's is
+		// raised by the drifted feature.
+		if line := lineOf(out, "status "); !strings.Contains(out, ": NO_DRIFT (possible") ||
+			!strings.HasPrefix(line, "status POSSIBLE_DRIFT: 1 feature(s) drifted by themselves: cpu_utilization") {
+			t.Errorf("%s: status line %q in\n%s", ref, line, out)
+		}
+	}
+	if out, errOut, code := runDrift(t, "--reference=netops", "--current="+cur, storeFlag, "--drifted-features=0"); code != 0 || strings.Contains(out, "drifted by themselves") {
+		t.Errorf("--drifted-features=0: exit %d, %s\n%s", code, errOut, out)
 	}
 	for _, tc := range []struct{ args []string }{
 		{[]string{"--current=" + cur, storeFlag}},
@@ -147,6 +156,8 @@ func TestDriftModelReference(t *testing.T) {
 		{[]string{"--reference=other", "--current=" + cur, storeFlag}},
 		{[]string{"--reference=netops:9", "--current=" + cur, storeFlag}},
 		{[]string{"--reference=netops", "--current=" + cur, "--possible=0.9", "--detected=0.2", storeFlag}},
+		{[]string{"--reference=netops", "--current=" + cur, "--wasserstein=-1", storeFlag}},
+		{[]string{"--reference=netops", "--current=" + cur, "--drifted-features=-2", storeFlag}},
 		{[]string{"--reference=" + filepath.Join(dir, "store", "models", "netops", "v1", "card.json"), "--current=" + cur}},
 	} {
 		if out, errOut, code := runDrift(t, tc.args...); code != 1 || errOut == "" {

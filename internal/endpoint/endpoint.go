@@ -89,7 +89,8 @@ type Signal struct {
 // Drift is drift-magnitude's latest verdict.
 type Drift struct {
 	// Status is the window's status; GeneralStatus the general drift's alone (MLRun's), which
-	// Status exceeds when the Drifted features (each DRIFT_DETECTED) raised it.
+	// Status exceeds when the Drifted features (DRIFT_DETECTED each, or past the Wasserstein
+	// threshold) raised it.
 	Status        string                  `json:"status"`
 	GeneralStatus string                  `json:"general_status,omitempty"`
 	Drifted       []string                `json:"drifted,omitempty"`
