@@ -31,11 +31,11 @@ func TestBadInput(t *testing.T) {
 	f := e.instance(testConfig(t))
 	rows := e.batch("x", "netops", v, 0, []float64{1, 0}, nil)
 	wrongCount := rows.Clone()
-	if err := wrongCount.SetData(cloudevents.ApplicationJSON, &events.Batch{Key: "labeled/model=netops/x.parquet", Rows: 5, From: t0, To: t0, SchemaVersion: events.SchemaVersion}); err != nil {
+	if err := wrongCount.SetData(cloudevents.ApplicationJSON, &events.Batch{Key: "labeled/model=netops/x.parquet", Rows: 5, From: t0, To: t0, SchemaVersion: events.SchemaVersion, Model: "netops", Version: v}); err != nil {
 		t.Fatal(err)
 	}
 	missing := rows.Clone()
-	if err := missing.SetData(cloudevents.ApplicationJSON, &events.Batch{Key: "labeled/model=netops/none.parquet", Rows: 2, From: t0, To: t0, SchemaVersion: events.SchemaVersion}); err != nil {
+	if err := missing.SetData(cloudevents.ApplicationJSON, &events.Batch{Key: "labeled/model=netops/none.parquet", Rows: 2, From: t0, To: t0, SchemaVersion: events.SchemaVersion, Model: "netops", Version: v}); err != nil {
 		t.Fatal(err)
 	}
 	invalid := rows.Clone()
