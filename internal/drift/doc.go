@@ -49,10 +49,14 @@
 // # Report
 //
 // Analyze compares every feature, then takes tvd, hellinger and kld means and sums over the
-// features that have current values; general drift = (tvd_mean + hellinger_mean) / 2 and the
-// Status comes from Thresholds (DRIFT_DETECTED ≥ 0.7, POSSIBLE_DRIFT ≥ 0.5, else NO_DRIFT by
-// default). A feature's own status applies the same thresholds to its own (TVD + Hellinger) / 2.
-// With importances, WeightedDrift is the importance-weighted mean of the features' drift.
+// features that have current values; general drift = (tvd_mean + hellinger_mean) / 2 and
+// GeneralStatus, MLRun's verdict, comes from Thresholds (DRIFT_DETECTED ≥ 0.7, POSSIBLE_DRIFT ≥
+// 0.5, else NO_DRIFT by default). A feature's own status applies the same thresholds to its own
+// (TVD + Hellinger) / 2. A feature has drifted by itself when its own status is DRIFT_DETECTED or
+// its Wasserstein distance reaches Options.Wasserstein; the window's Status is GeneralStatus,
+// raised to POSSIBLE_DRIFT when Options.DriftedFeatures features have (a mean over every feature
+// hides one metric that moved). With importances, WeightedDrift is the importance-weighted mean
+// of the features' drift.
 //
 // Bad input never yields NaN: a feature missing from the window or without a finite current
 // value is NO_DATA (measures nil) and left out of the aggregates; a window in which every
