@@ -2,18 +2,14 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/netopsfn/netops/functions/driftdetectors"
 	"github.com/netopsfn/netops/internal/blob"
+	"github.com/netopsfn/netops/internal/drift"
 	"github.com/netopsfn/netops/internal/features"
 	"github.com/netopsfn/netops/internal/runs"
 	"github.com/netopsfn/netops/internal/tables"
@@ -44,36 +40,20 @@ scenarios:
     at: %[1]s
     covariate_drift: {metric: latency, mu: 105, sigma: 5}
 `, onset.Format(time.RFC3339))
-	if err := os.WriteFile(filepath.Join(dir, "sim.yaml"), []byte(sim), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("NETOPS_SIM_CONFIG", filepath.Join(dir, "sim.yaml"))
 	t.Setenv("NETOPS_DRIFT_DETECTORS", "ddm,adwin") // the detectors whose false-alarm rate is near zero
 	t.Setenv("NETOPS_LOG_LEVEL", "error")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan int, 1)
-	var out syncBuffer
-	go func() {
-		done <- run(ctx, []string{"up", "--port=0", "--nats-listen=127.0.0.1:0", "--bootstrap-hours=6", "--speed=60", "--dir=" + dir}, &out, io.Discard)
-	}()
-	store, err := blob.NewFile(filepath.Join(dir, "data"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	up := startUp(t, dir, sim, "--bootstrap-hours=6", "--speed=60")
+	store := up.store
+	ctx := context.Background()
 
 	// Wait for a drift-triggered deployment, then for an hour of event time served by it.
 	var deployed *runs.Run
 	deadline := time.Now().Add(8 * time.Minute)
 	for ; ; time.Sleep(time.Second) {
 		if time.Now().After(deadline) {
-			t.Fatalf("no drift-triggered deployment with an hour of labeled rows after it within 8 minutes\n%s", out.String())
+			t.Fatalf("no drift-triggered deployment with an hour of labeled rows after it within 8 minutes\n%s", up.out.String())
 		}
-		select {
-		case code := <-done:
-			t.Fatalf("netops up exited %d: %s", code, out.String())
-		default:
-		}
+		up.failIfExited(t)
 		if deployed == nil {
 			all, err := runs.List(ctx, store)
 			if err != nil {
@@ -90,10 +70,7 @@ scenarios:
 			break
 		}
 	}
-	cancel()
-	if code := <-done; code != 0 {
-		t.Fatalf("netops up exited %d", code)
-	}
+	up.stop(t)
 
 	rows := labeledRows(t, store)
 	changes := detectorChanges(t, store)
@@ -149,43 +126,18 @@ scenarios:
 // distributions did not change, stay near zero.
 func checkMagnitude(t *testing.T, store blob.Store, onset time.Time) {
 	t.Helper()
-	objs, err := store.List(context.Background(), "monitoring/netops/v1/reports/")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var seenAfter bool
-	for _, o := range objs {
-		if !strings.HasSuffix(o.Key, ".json") {
-			continue
-		}
-		var rep struct {
-			To       time.Time `json:"to"`
-			Status   string    `json:"status"`
-			General  float64   `json:"general_drift"`
-			Features []struct {
-				Name     string `json:"name"`
-				Status   string `json:"status"`
-				Measures struct {
-					TVD       float64 `json:"tvd"`
-					Hellinger float64 `json:"hellinger"`
-				} `json:"measures"`
-			} `json:"features"`
-		}
-		data, err := blob.GetBytes(context.Background(), store, o.Key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := json.Unmarshal(data, &rep); err != nil {
-			t.Fatal(err)
-		}
+	for _, rep := range windowReports(t, store, "netops", 1) {
 		tvd := map[string]float64{}
 		for _, f := range rep.Features {
-			tvd[f.Name] = f.Measures.TVD
+			if f.Measures != nil {
+				tvd[f.Name] = f.Measures.TVD
+			}
 		}
 		switch {
 		case !rep.To.After(onset):
-			if rep.Status != "NO_DRIFT" || rep.General > 0.1 {
-				t.Errorf("report to %s, before the drift: %s %.3f", rep.To.Format(time.RFC3339), rep.Status, rep.General)
+			if rep.Status != drift.StatusNoDrift || rep.GeneralDrift > 0.1 {
+				t.Errorf("report to %s, before the drift: %s %.3f", rep.To.Format(time.RFC3339), rep.Status, rep.GeneralDrift)
 			}
 		case rep.To.Sub(onset) >= time.Hour: // a whole window after the onset
 			seenAfter = true

@@ -4,9 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -39,44 +36,23 @@ scenarios:
     at: %s
     covariate_drift: {metric: cpu_utilization, mu: 85}
 `, onset.Format(time.RFC3339))
-	if err := os.WriteFile(filepath.Join(dir, "sim.yaml"), []byte(sim), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("NETOPS_SIM_CONFIG", filepath.Join(dir, "sim.yaml"))
 	t.Setenv("NETOPS_TICKS_PER_BATCH", "60")    // 5 minutes of event time per batch
 	t.Setenv("NETOPS_POLICY_EVENTS", "1000000") // no drift-triggered retraining: v1 serves throughout
 	t.Setenv("NETOPS_LOG_LEVEL", "error")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan int, 1)
-	var out syncBuffer
-	go func() {
-		done <- run(ctx, []string{"up", "--port=0", "--nats-listen=127.0.0.1:0", "--bootstrap-hours=6", "--speed=240", "--dir=" + dir}, &out, io.Discard)
-	}()
-	store, err := blob.NewFile(filepath.Join(dir, "data"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	up := startUp(t, dir, sim, "--bootstrap-hours=6", "--speed=240")
 	want := onset.Add(time.Hour) // the first window wholly after the onset ends here
 	deadline := time.Now().Add(10 * time.Minute)
 	var reports []*driftmagnitude.WindowReport
 	for ; ; time.Sleep(2 * time.Second) {
 		if time.Now().After(deadline) {
-			t.Fatalf("no drift report for the window ending %s within 10 minutes (%d reports)\n%s", want.Format(time.RFC3339), len(reports), out.String())
+			t.Fatalf("no drift report for the window ending %s within 10 minutes (%d reports)\n%s", want.Format(time.RFC3339), len(reports), up.out.String())
 		}
-		select {
-		case code := <-done:
-			t.Fatalf("netops up exited %d: %s", code, out.String())
-		default:
-		}
-		if reports = windowReports(t, store, "netops", 1); len(reports) > 0 && !reports[len(reports)-1].To.Before(want) {
+		up.failIfExited(t)
+		if reports = windowReports(t, up.store, "netops", 1); len(reports) > 0 && !reports[len(reports)-1].To.Before(want) {
 			break
 		}
 	}
-	cancel()
-	if code := <-done; code != 0 {
-		t.Fatalf("netops up exited %d", code)
-	}
+	up.stop(t)
 
 	// The simulated day before the onset: every window NO_DRIFT, general and per feature.
 	var day []*driftmagnitude.WindowReport

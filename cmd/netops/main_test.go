@@ -5,12 +5,15 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/netopsfn/netops/internal/blob"
 )
 
 type syncBuffer struct {
@@ -28,6 +31,55 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// upRun is `netops up` running in this process for an end-to-end test.
+type upRun struct {
+	out    syncBuffer
+	done   chan int
+	cancel context.CancelFunc
+	store  blob.Store // the file store under --dir
+}
+
+// startUp writes sim as the simulator config in dir, points NETOPS_SIM_CONFIG at it and starts
+// `netops up --port=0 --nats-listen=127.0.0.1:0 --dir=<dir>` with args added. The test's cleanup
+// cancels it if the test has not stopped it.
+func startUp(t *testing.T, dir, sim string, args ...string) *upRun {
+	t.Helper()
+	path := filepath.Join(dir, "sim.yaml")
+	if err := os.WriteFile(path, []byte(sim), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("NETOPS_SIM_CONFIG", path)
+	store, err := blob.NewFile(filepath.Join(dir, "data"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	u := &upRun{done: make(chan int, 1), cancel: cancel, store: store}
+	args = append([]string{"up", "--port=0", "--nats-listen=127.0.0.1:0", "--dir=" + dir}, args...)
+	go func() { u.done <- run(ctx, args, &u.out, io.Discard) }()
+	return u
+}
+
+// failIfExited fails the test, with netops up's output, if netops up has exited.
+func (u *upRun) failIfExited(t *testing.T) {
+	t.Helper()
+	select {
+	case code := <-u.done:
+		t.Fatalf("netops up exited %d: %s", code, u.out.String())
+	default:
+	}
+}
+
+// stop stops netops up and fails the test unless it exits with 0.
+func (u *upRun) stop(t *testing.T) {
+	t.Helper()
+	u.cancel()
+	if code := <-u.done; code != 0 {
+		t.Fatalf("netops up exited %d", code)
+	}
 }
 
 func TestCommands(t *testing.T) {
