@@ -14,7 +14,6 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -27,64 +26,6 @@ import (
 	"github.com/netopsfn/netops/internal/models"
 	"github.com/netopsfn/netops/internal/tables"
 )
-
-// loadGen is a closed-loop load generator: conns clients, each sending its next request when the
-// last is answered, for d (or, with rate > 0, an open-loop schedule of rate requests/s spread
-// over the clients). It returns requests/s, failures and the latencies.
-func loadGen(url, body string, conns int, d time.Duration, rate float64) (perSec float64, failed int64, lat []time.Duration) {
-	tr := &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns}
-	defer tr.CloseIdleConnections()
-	c := &http.Client{Transport: tr}
-	var n, bad atomic.Int64
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	start := time.Now()
-	end := start.Add(d)
-	for w := range conns {
-		wg.Go(func() {
-			var mine []time.Duration
-			var interval time.Duration
-			if rate > 0 {
-				interval = time.Duration(float64(conns) / rate * float64(time.Second))
-			}
-			next := start.Add(time.Duration(w) * interval / time.Duration(conns))
-			rd := strings.NewReader(body)
-			for {
-				if rate > 0 {
-					time.Sleep(time.Until(next))
-					next = next.Add(interval)
-				}
-				t := time.Now()
-				if t.After(end) {
-					break
-				}
-				rd.Reset(body)
-				resp, err := c.Post(url, "application/json", rd)
-				if err != nil {
-					bad.Add(1)
-					continue
-				}
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != 200 {
-					bad.Add(1)
-				}
-				n.Add(1)
-				// With a schedule, latency counts from when the request was due (no coordinated omission).
-				from := t
-				if rate > 0 {
-					from = next.Add(-interval)
-				}
-				mine = append(mine, time.Since(from))
-			}
-			mu.Lock()
-			lat = append(lat, mine...)
-			mu.Unlock()
-		})
-	}
-	wg.Wait()
-	return float64(n.Load()) / time.Since(start).Seconds(), bad.Load(), lat
-}
 
 func quantile(lat []time.Duration, q float64) time.Duration {
 	if len(lat) == 0 {
@@ -111,11 +52,18 @@ func BenchmarkServing(b *testing.B) {
 	}))
 	defer noop.Close()
 	conns, d := 32, 3*time.Second
+	load := func(srv *httptest.Server, path string, d time.Duration, rate float64) (float64, int64, []time.Duration) {
+		perSec, failed, lat, err := rawLoad(srv.Listener.Addr().String(), path, oneRow, conns, d, rate)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return perSec, failed, lat
+	}
 	for b.Loop() {
-		loadGen(ts.srv.URL+"/v2/models/netops/infer", oneRow, conns, 300*time.Millisecond, 0) // warm up
-		ours, failed, _ := loadGen(ts.srv.URL+"/v2/models/netops/infer", oneRow, conns, d, 0)
-		base, _, _ := loadGen(noop.URL, oneRow, conns, d, 0)
-		_, failedHalf, lat := loadGen(ts.srv.URL+"/v2/models/netops/infer", oneRow, conns, d, ours/2)
+		load(ts.srv, "/v2/models/netops/infer", 300*time.Millisecond, 0) // warm up
+		ours, failed, _ := load(ts.srv, "/v2/models/netops/infer", d, 0)
+		base, _, _ := load(noop, "/", d, 0)
+		_, failedHalf, lat := load(ts.srv, "/v2/models/netops/infer", d, ours/2)
 		if failed+failedHalf > 0 {
 			b.Fatalf("%d requests failed", failed+failedHalf)
 		}
@@ -252,15 +200,19 @@ func TestLoadAt(t *testing.T) {
 	}
 }
 
-// rawLoad is an open-loop load generator light enough to share two cores with the server it
-// measures (net/http's client costs more CPU than the handler): conns keep-alive connections,
-// each sending its share of rate requests/s on a fixed schedule, hand-written HTTP/1.1 over
-// TCP. A request's latency counts from when it was due, not when it was sent, so a server that
-// falls behind pays for the whole queue (no coordinated omission). A response other than 200
-// counts as failed.
+// rawLoad is a load generator light enough to share two cores with the server it measures
+// (net/http's client costs more CPU than the handler): conns keep-alive connections speaking
+// hand-written HTTP/1.1 over TCP for d. With rate > 0 it is open loop: each connection sends its
+// share of rate requests/s on a fixed schedule, and a request's latency counts from when it was
+// due, not when it was sent, so a server that falls behind pays for the whole queue (no
+// coordinated omission). With rate ≤ 0 it is closed loop: each connection sends its next request
+// when the last is answered. A response other than 200 counts as failed.
 func rawLoad(addr, path, body string, conns int, d time.Duration, rate float64) (perSec float64, failed int64, lat []time.Duration, err error) {
 	req := []byte(fmt.Sprintf("POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", path, addr, len(body), body))
-	interval := time.Duration(float64(conns) / rate * float64(time.Second))
+	var interval time.Duration // 0: closed loop
+	if rate > 0 {
+		interval = time.Duration(float64(conns) / rate * float64(time.Second))
+	}
 	var n, bad atomic.Int64
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -274,8 +226,15 @@ func rawLoad(addr, path, body string, conns int, d time.Duration, rate float64) 
 		wg.Go(func() {
 			defer c.Close()
 			r := bufio.NewReaderSize(c, 4096)
-			mine := make([]time.Duration, 0, int(d/interval)+1)
-			for due := start.Add(time.Duration(w) * interval / time.Duration(conns)); due.Before(start.Add(d)); due = due.Add(interval) {
+			var mine []time.Duration
+			end := start.Add(d)
+			for due := start.Add(time.Duration(w) * interval / time.Duration(conns)); due.Before(end); due = due.Add(interval) {
+				if interval == 0 {
+					due = time.Now()
+					if !due.Before(end) {
+						break
+					}
+				}
 				time.Sleep(time.Until(due))
 				if _, err := c.Write(req); err != nil {
 					errs <- err
@@ -370,5 +329,14 @@ func TestRawLoad(t *testing.T) {
 		if want := map[bool]int64{false: 0, true: 200}[tc.failed]; failed != want {
 			t.Errorf("%s: %d failed, want %d", tc.path, failed, want)
 		}
+	}
+	// Closed loop (rate 0): as fast as the server answers, every request counted once.
+	got.Store(0)
+	perSec, failed, lat, err := rawLoad(u.Host, "/ok", oneRow, 4, 200*time.Millisecond, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lat) < 50 || int64(len(lat)) != got.Load() || failed != 0 || perSec <= 0 {
+		t.Errorf("closed loop: %d latencies, %d received, %d failed, %.0f req/s", len(lat), got.Load(), failed, perSec)
 	}
 }
