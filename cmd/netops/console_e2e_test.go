@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"github.com/netopsfn/netops/internal/testenv"
@@ -54,53 +53,26 @@ scenarios:
   - {name: loss-saturates, at: %[1]s, covariate_drift: {metric: packet_loss, mu: 55, sigma: 5}}
   - {name: throughput-collapses, at: %[1]s, covariate_drift: {metric: throughput, mu: 0, sigma: 5}}
 `, onset.Format(time.RFC3339))
-	if err := os.WriteFile(filepath.Join(dir, "sim.yaml"), []byte(sim), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("NETOPS_SIM_CONFIG", filepath.Join(dir, "sim.yaml"))
 	t.Setenv("NETOPS_START", start.Format(time.RFC3339))
 	t.Setenv("NETOPS_DEPLOY", "none") // a drift-triggered run must not replace the champion under test
 	t.Setenv("NETOPS_LOG_LEVEL", "error")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan int, 1)
-	var out syncBuffer
-	go func() {
-		done <- run(ctx, []string{"up", "--port=0", "--nats-listen=127.0.0.1:0", "--bootstrap-hours=2", "--speed=60", "--dir=" + dir}, &out, io.Discard)
-	}()
-	stopped := false
-	t.Cleanup(func() {
-		if stopped {
-			return
-		}
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(60 * time.Second):
-			t.Error("netops up did not stop within 60s")
-		}
-	})
+	up := startUp(t, dir, sim, "--bootstrap-hours=2", "--speed=60")
 
 	re := regexp.MustCompile(`console:\s+http://localhost:(\d+)/console/`)
 	var base string
 	for deadline := time.Now().Add(2 * time.Minute); base == ""; time.Sleep(100 * time.Millisecond) {
-		if m := re.FindStringSubmatch(out.String()); m != nil {
+		if m := re.FindStringSubmatch(up.out.String()); m != nil {
 			base = "http://127.0.0.1:" + m[1]
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("netops up did not report its console within 2 minutes:\n%s", out.String())
+			t.Fatalf("netops up did not report its console within 2 minutes:\n%s", up.out.String())
 		}
-		select {
-		case code := <-done:
-			stopped = true
-			t.Fatalf("netops up exited %d:\n%s", code, out.String())
-		default:
-		}
+		up.failIfExited(t)
 	}
 	t.Logf("netops up serves the console at %s/console/ after %s; drift onset at simulated %s", base, time.Since(began).Round(time.Second), onset.Format(time.RFC3339))
 
 	// Before the onset: the champion's drift status is NO_DRIFT, from a window ending before it.
-	ep := waitEndpoint(t, base, done, &out, "a NO_DRIFT report before the onset", func(e e2eEndpoint) (bool, error) {
+	ep := waitEndpoint(t, base, up, "a NO_DRIFT report before the onset", func(e e2eEndpoint) (bool, error) {
 		if e.Drift == nil || e.Drift.Status == "" || e.Drift.Status == "NO_DATA" {
 			return false, nil
 		}
@@ -120,7 +92,7 @@ scenarios:
 	}
 
 	// After the onset: the window's general drift passes the possible threshold.
-	ep = waitEndpoint(t, base, done, &out, "POSSIBLE_DRIFT or DRIFT_DETECTED after the onset", func(e e2eEndpoint) (bool, error) {
+	ep = waitEndpoint(t, base, up, "POSSIBLE_DRIFT or DRIFT_DETECTED after the onset", func(e e2eEndpoint) (bool, error) {
 		if e.Drift == nil {
 			return false, nil
 		}
@@ -172,16 +144,7 @@ scenarios:
 			}
 		}
 	}
-	cancel()
-	stopped = true
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Errorf("netops up exited %d", code)
-		}
-	case <-time.After(60 * time.Second):
-		t.Error("netops up did not stop within 60s")
-	}
+	up.stop(t)
 	t.Logf("screenshots in %s; wall time %s", shots, time.Since(began).Round(time.Second))
 }
 
@@ -201,18 +164,14 @@ type e2eEndpoint struct {
 
 // waitEndpoint polls the console's endpoint list until the netops champion's record satisfies
 // ok, failing on ok's error, when netops up exits, or after 150s.
-func waitEndpoint(t *testing.T, base string, done <-chan int, out *syncBuffer, what string, ok func(e2eEndpoint) (bool, error)) e2eEndpoint {
+func waitEndpoint(t *testing.T, base string, up *upRun, what string, ok func(e2eEndpoint) (bool, error)) e2eEndpoint {
 	t.Helper()
 	var last []e2eEndpoint
 	for deadline := time.Now().Add(150 * time.Second); ; time.Sleep(250 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("no %s within 150s; endpoints %+v\n%s", what, last, out.String())
+			t.Fatalf("no %s within 150s; endpoints %+v\n%s", what, last, up.out.String())
 		}
-		select {
-		case code := <-done:
-			t.Fatalf("netops up exited %d:\n%s", code, out.String())
-		default:
-		}
+		up.failIfExited(t)
 		resp, err := http.Get(base + "/api/console/endpoints")
 		if err != nil {
 			continue

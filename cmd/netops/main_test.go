@@ -39,11 +39,12 @@ type upRun struct {
 	done   chan int
 	cancel context.CancelFunc
 	store  blob.Store // the file store under --dir
+	exited bool       // its exit code has been received from done
 }
 
 // startUp writes sim as the simulator config in dir, points NETOPS_SIM_CONFIG at it and starts
-// `netops up --port=0 --nats-listen=127.0.0.1:0 --dir=<dir>` with args added. The test's cleanup
-// cancels it if the test has not stopped it.
+// `netops up --port=0 --nats-listen=127.0.0.1:0 --dir=<dir>` with args added. Unless the test
+// stopped it, the test's cleanup stops it and fails the test if it takes more than a minute.
 func startUp(t *testing.T, dir, sim string, args ...string) *upRun {
 	t.Helper()
 	path := filepath.Join(dir, "sim.yaml")
@@ -56,11 +57,30 @@ func startUp(t *testing.T, dir, sim string, args ...string) *upRun {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
 	u := &upRun{done: make(chan int, 1), cancel: cancel, store: store}
+	t.Cleanup(func() {
+		if !u.exited {
+			cancel()
+			u.wait(t)
+		}
+	})
 	args = append([]string{"up", "--port=0", "--nats-listen=127.0.0.1:0", "--dir=" + dir}, args...)
 	go func() { u.done <- run(ctx, args, &u.out, io.Discard) }()
 	return u
+}
+
+// wait waits up to a minute for netops up to exit and returns its exit code; false when it
+// did not exit, which fails the test.
+func (u *upRun) wait(t *testing.T) (int, bool) {
+	t.Helper()
+	select {
+	case code := <-u.done:
+		u.exited = true
+		return code, true
+	case <-time.After(time.Minute):
+		t.Error("netops up did not stop within a minute")
+		return 0, false
+	}
 }
 
 // failIfExited fails the test, with netops up's output, if netops up has exited.
@@ -68,16 +88,17 @@ func (u *upRun) failIfExited(t *testing.T) {
 	t.Helper()
 	select {
 	case code := <-u.done:
+		u.exited = true
 		t.Fatalf("netops up exited %d: %s", code, u.out.String())
 	default:
 	}
 }
 
-// stop stops netops up and fails the test unless it exits with 0.
+// stop stops netops up and fails the test unless it exits with 0 within a minute.
 func (u *upRun) stop(t *testing.T) {
 	t.Helper()
 	u.cancel()
-	if code := <-u.done; code != 0 {
+	if code, ok := u.wait(t); ok && code != 0 {
 		t.Fatalf("netops up exited %d", code)
 	}
 }
